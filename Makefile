@@ -1,0 +1,46 @@
+# Dr.Gero: `make serve` runs everything locally; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TASKS_VENV := .venv-tasks-emulator
+PYTEST_ARGS ?=
+
+.PHONY: serve test install install-dev emulators bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# The Cloud Tasks emulator pins protobuf<5, so it lives in its own virtualenv.
+$(TASKS_VENV)/bin/gcloud-tasks-emulator:
+	$(PYTHON) -m venv $(TASKS_VENV)
+	$(TASKS_VENV)/bin/pip install --quiet gcloud-tasks-emulator
+
+# The Firestore emulator comes with the Google Cloud CLI's Debian package.
+emulators: $(TASKS_VENV)/bin/gcloud-tasks-emulator
+	@gcloud emulators firestore --help >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq google-cloud-cli-firestore-emulator default-jre-headless)
+
+serve: install
+	$(BIN)/drgero serve
+
+test: install-dev emulators
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TASKS_VENV) .pytest_cache

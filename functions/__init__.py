@@ -1,0 +1,1 @@
+"""Entrypoints: one HTTP function per endpoint family, the embedded server and the CLI."""

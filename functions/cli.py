@@ -1,0 +1,78 @@
+"""The `drgero` command: workspaces, API tokens, and the embedded server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from shared.auth.scopes import parse_scopes
+from shared.bootstrap import Deps, build
+from shared.config import Settings
+from shared.errors import DomainError
+from shared.services.api_tokens import create_api_token
+from shared.services.workspaces import create_workspace, find_workspace
+
+
+async def _workspace_create(deps: Deps, args: argparse.Namespace) -> None:
+    workspace = await create_workspace(deps, args.name, args.plan)
+    print(workspace["id"])
+
+
+async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
+    scopes = parse_scopes(args.scopes)
+    workspace = await find_workspace(deps, args.workspace)
+    if workspace is None:
+        workspace = await create_workspace(deps, args.workspace, args.plan)
+        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
+    token, record = await create_api_token(deps, workspace["id"], args.name, scopes)
+    print(f"token {record['id']} for workspace {workspace['name']} with scopes {','.join(record['scopes'])}",
+          file=sys.stderr)
+    print(token)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from functions.server import create_app
+
+    app = create_app(build(settings))
+    print(f"Dr.Gero serving every family on http://{settings.host}:{settings.port} "
+          f"({settings.backend} backend, data in {settings.data_dir})", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="drgero", description="Dr.Gero administration and local server.")
+    commands = root.add_subparsers(dest="command", required=True)
+    workspace = commands.add_parser("workspace", help="manage workspaces").add_subparsers(dest="action", required=True)
+    create = workspace.add_parser("create", help="create a workspace and print its id")
+    create.add_argument("name")
+    create.add_argument("--plan", choices=["free", "pro"], default=None)
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
+    make = token.add_parser("create", help="create an API token and print it on the last line")
+    make.add_argument("--workspace", required=True, help="workspace name (created if missing)")
+    make.add_argument("--scopes", required=True, help="comma-separated scopes, or 'all'")
+    make.add_argument("--name", default="cli", help="a label for the token")
+    make.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
+    commands.add_parser("serve", help="serve every endpoint family on one port")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        _serve(settings)
+        return 0
+    action = {"workspace": _workspace_create, "token": _token_create}[args.command]
+    try:
+        asyncio.run(action(build(settings), args))
+    except (DomainError, ValueError) as exc:
+        print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The embedded server: every family on one port, plus the in-process queue worker."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from functions.families import FAMILIES
+from shared.adapters.local_queue import LocalQueue
+from shared.bootstrap import Deps
+from shared.http.family import dispatcher
+from shared.services.tasks import runner
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(deps: Deps) -> Starlette:
+    """An ASGI app serving every family with these deps; starts the local queue if there is one."""
+    handle = dispatcher(FAMILIES, _constant(deps))
+
+    async def endpoint(request: Request) -> Response:
+        return await handle(request)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        queue = deps.queue
+        if isinstance(queue, LocalQueue):
+            queue.start(runner(deps))
+        try:
+            yield
+        finally:
+            if isinstance(queue, LocalQueue):
+                await queue.stop()
+
+    routes = [StarletteRoute("/{path:path}", endpoint, methods=METHODS)]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _constant(deps: Deps):
+    async def provide() -> Deps:
+        return deps
+
+    return provide

@@ -1,0 +1,1 @@
+"""Dr.Gero core: domain, services, ports, adapters and the HTTP machinery."""

@@ -1,0 +1,1 @@
+"""Adapters: embedded (SQLite, files, in-process queue) and GCP (Firestore, GCS, Cloud Tasks)."""

@@ -1,0 +1,74 @@
+"""The one place adapters are chosen and wired: settings in, Deps out."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shared.auth.secrets import SecretBox
+from shared.config import Settings
+from shared.ports import Blobs, Clock, Documents, Ids, TaskQueue
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class UuidIds:
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
+@dataclass
+class Deps:
+    """Everything a service may touch: ports and settings, nothing else."""
+
+    settings: Settings
+    documents: Documents
+    blobs: Blobs
+    queue: TaskQueue
+    clock: Clock
+    ids: Ids
+    secrets: SecretBox
+
+
+def build(settings: Settings) -> Deps:
+    """Wire the embedded default or the GCP adapters, as `settings.backend` says."""
+    documents, blobs, queue = (_gcp if settings.backend == "gcp" else _embedded)(settings)
+    return Deps(
+        settings=settings, documents=documents, blobs=blobs, queue=queue,
+        clock=SystemClock(), ids=UuidIds(), secrets=SecretBox(settings.encryption_key),
+    )
+
+
+def _embedded(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
+    from shared.adapters.files import FileBlobs
+    from shared.adapters.local_queue import LocalQueue
+    from shared.adapters.sqlite import SqliteDocuments
+
+    root = settings.data_dir
+    return (
+        SqliteDocuments(root / "documents.sqlite3"),
+        FileBlobs(root / "blobs"),
+        LocalQueue(root / "queue.sqlite3"),
+    )
+
+
+def _gcp(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
+    from shared.adapters.cloud_tasks import CloudTasksQueue
+    from shared.adapters.firestore import FirestoreDocuments
+    from shared.adapters.gcs import GcsBlobs
+
+    return (
+        FirestoreDocuments(
+            settings.gcp_project, settings.firestore_database, prefix=settings.collection_prefix
+        ),
+        GcsBlobs(settings.gcs_bucket, settings.gcp_project),
+        CloudTasksQueue(
+            settings.gcp_project, settings.tasks_location, settings.tasks_queue,
+            worker_url=settings.worker_url,
+            service_account_email=settings.tasks_service_account or None,
+        ),
+    )

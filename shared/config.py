@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix DRGERO_) or a `.env` file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRGERO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    backend: Literal["embedded", "gcp"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = Field(8080, validation_alias=AliasChoices("DRGERO_PORT", "PORT"))
+    data_dir: Path = Path(".drgero")
+    public_base_url: str = ""
+
+    default_plan: Literal["free", "pro"] = "pro"
+    # Fernet key for provider tokens at rest; the embedded default makes one in data_dir.
+    secret_key: str = ""
+    cron_secret: str = ""
+    max_body_bytes: int = 1_048_576
+    allow_private_urls: bool = False
+    huggingface_base_url: str = "https://huggingface.co"
+
+    gcp_project: str = ""
+    firestore_database: str = "(default)"
+    collection_prefix: str = ""
+    gcs_bucket: str = ""
+    tasks_location: str = "europe-west1"
+    tasks_queue: str = "drgero-model-calls"
+    worker_url: str = ""
+    tasks_service_account: str = ""
+
+    @model_validator(mode="after")
+    def _refuse_weak_production_secrets(self) -> Settings:
+        if self.env == "production":
+            missing = [
+                name for name in ("secret_key", "cron_secret", "public_base_url")
+                if len(getattr(self, name)) < 16
+            ]
+            if missing:
+                raise ValueError(f"production needs strong values for: {', '.join(missing)}")
+        if self.backend == "gcp" and not (self.gcp_project and self.gcs_bucket):
+            raise ValueError("the gcp backend needs DRGERO_GCP_PROJECT and DRGERO_GCS_BUCKET")
+        return self
+
+    @cached_property
+    def encryption_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        from cryptography.fernet import Fernet
+
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @cached_property
+    def effective_cron_secret(self) -> str:
+        """The cron secret; in development an unset one is random, so nothing guesses it."""
+        return self.cron_secret or secrets.token_urlsafe(32)

@@ -1,0 +1,51 @@
+"""Errors services raise; `shared.http.errors` maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure the caller can act on, with a stable machine code."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.details = details
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that parses but breaks a rule; `details` lists `{field, message}`."""
+
+    code = "validation_error"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> InvalidInput:
+        return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+class EntitlementRequired(DomainError):
+    code = "entitlement_required"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthorized"
+
+
+class PermissionDenied(DomainError):
+    code = "insufficient_scope"
+
+
+class ServiceUnavailable(DomainError):
+    code = "unavailable"

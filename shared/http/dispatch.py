@@ -1,0 +1,136 @@
+"""Request -> route -> auth -> validated parts -> handler -> JSON, with every error mapped.
+
+The same Dispatcher serves one family in its Cloud Run function and all families in
+the embedded server, so both deployments run exactly the same handlers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from shared.auth.authenticate import authenticate
+from shared.errors import InvalidInput
+from shared.http.errors import HttpError, error_response, response_for
+from shared.http.routes import Call, Route
+
+log = logging.getLogger(__name__)
+
+DepsProvider = Callable[[], Awaitable[Any]]
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    """Pydantic's errors as `{field, message}` with dotted field paths."""
+    return [
+        {"field": ".".join(str(part) for part in err["loc"]) or "body", "message": err["msg"]}
+        for err in exc.errors(include_url=False)
+    ]
+
+
+class Dispatcher:
+    """An ASGI-agnostic handler: takes a Starlette Request, returns a Response."""
+
+    def __init__(self, routes: list[Route], deps: DepsProvider) -> None:
+        self.routes = routes
+        self._deps = deps
+
+    async def __call__(self, request: Request) -> Response:
+        try:
+            return await self._dispatch(request)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
+            known = response_for(exc)
+            if known is not None:
+                return known
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return error_response(500, "internal_error", "Something went wrong on our side.")
+
+    def _match(self, request: Request) -> tuple[Route, dict[str, str]]:
+        path = request.url.path.rstrip("/") or "/"
+        allowed = []
+        for route in self.routes:
+            params = route.match(path)
+            if params is None:
+                continue
+            if route.method == request.method or (request.method == "HEAD" and route.method == "GET"):
+                return route, params
+            allowed.append(route.method)
+        if allowed:
+            raise HttpError(405, "method_not_allowed", f"{request.method} is not allowed here.",
+                            {"Allow": ", ".join(sorted(set(allowed)))})
+        raise HttpError(404, "not_found", f"No endpoint at {path}.")
+
+    async def _dispatch(self, request: Request) -> Response:
+        route, params = self._match(request)
+        _check_ids(params)
+        deps = await self._deps()
+        principal = await authenticate(route, request, deps, params)
+        query = _parse_query(route, request)
+        body = await _parse_body(route, request, deps.settings.max_body_bytes)
+        call = Call(deps=deps, principal=principal, path=params, query=query, body=body, request=request)
+        result = await route.handler(call)
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, BaseModel):
+            result = result.model_dump(mode="json")
+        return JSONResponse(result, status_code=route.status)
+
+
+def _check_ids(params: dict[str, str]) -> None:
+    # Ids are UUIDs; anything else cannot name a resource, so it is simply not found.
+    for name, value in params.items():
+        if name.endswith("_id"):
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise HttpError(404, "not_found", f"No resource with {name} {value!r}.") from None
+
+
+def _parse_query(route: Route, request: Request) -> Any:
+    if route.query is None:
+        return None
+    try:
+        return route.query.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise InvalidInput("Invalid query parameters.", details=validation_details(exc)) from None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _parse_body(route: Route, request: Request, limit: int) -> Any:
+    if route.body is None:
+        return None
+    raw = await _read_limited(request, limit)
+    if not raw.strip():
+        if route.body_required:
+                raise InvalidInput("A JSON body is required.", details=[{"field": "body", "message": "required"}])
+        data: Any = {}
+    else:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+            raise HttpError(415, "unsupported_media_type", "Send the body as application/json.")
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise HttpError(400, "malformed_json", "The body is not valid JSON.") from None
+    try:
+        return route.body.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("The body does not match the schema.", details=validation_details(exc)) from None

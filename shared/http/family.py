@@ -1,0 +1,83 @@
+"""Endpoint families: a named route table, served as one Cloud Run function each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import functions_framework.aio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from shared.bootstrap import Deps, build
+from shared.config import Settings
+from shared.http.dispatch import DepsProvider, Dispatcher
+from shared.http.routes import Call, Route
+from shared.ports import StoreError
+from shared.schemas.common import Health
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    name: str
+    description: str
+    routes: list[Route]
+
+
+_deps: Deps | None = None
+
+
+async def process_deps() -> Deps:
+    """This process's Deps, built from the environment on first use (not at import)."""
+    global _deps
+    if _deps is None:
+        _deps = build(Settings())
+    return _deps
+
+
+async def healthz(call: Call[None]) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def readyz(call: Call[None]) -> Response:
+    checks: dict[str, str] = {}
+    for name, port in (("documents", call.deps.documents), ("blobs", call.deps.blobs)):
+        try:
+            await port.ping()
+            checks[name] = "ok"
+        except (StoreError, OSError) as exc:
+            checks[name] = f"unreachable: {exc}"[:300]
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def common_routes(families: list[Family]) -> list[Route]:
+    """Health, readiness and the OpenAPI document of the given families."""
+    from shared.http.openapi import openapi_yaml
+
+    async def openapi(call: Call[None]) -> Response:
+        return Response(openapi_yaml(families), media_type="application/yaml")
+
+    return [
+        Route("GET", "/healthz", healthz, "Liveness", auth="none", response=Health),
+        Route("GET", "/readyz", readyz, "Readiness: 503 with a reason when a backend is unreachable",
+              auth="none", response=Health, errors=(503,)),
+        Route("GET", "/openapi.yaml", openapi, "This API's OpenAPI 3.1 document", auth="none",
+              media_type="application/yaml"),
+    ]
+
+
+def dispatcher(families: list[Family], deps: DepsProvider = process_deps) -> Dispatcher:
+    routes = [route for family in families for route in family.routes]
+    return Dispatcher(routes + common_routes(families), deps)
+
+
+def entrypoint(family: Family):
+    """The functions-framework (ASGI) HTTP function serving one family."""
+    handle = dispatcher([family])
+
+    async def function(request: Request) -> Response:
+        return await handle(request)
+
+    function.__name__ = function.__qualname__ = family.name
+    return functions_framework.aio.http(function)

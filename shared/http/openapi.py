@@ -1,0 +1,126 @@
+"""OpenAPI 3.1, generated from the route tables and the pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.schemas.common import ErrorBody
+
+if TYPE_CHECKING:
+    from shared.http.family import Family
+    from shared.http.routes import Route
+
+REF = "#/components/schemas/{model}"
+SECURITY = {
+    "api_token": [{"apiToken": []}],
+    "push": [{"apiToken": []}, {"pushToken": []}],
+    "session": [{"session": []}],
+    "cron": [{"cronSecret": []}],
+    "task": [{"taskOidc": []}],
+    "none": [],
+}
+SECURITY_SCHEMES = {
+    "apiToken": {"type": "http", "scheme": "bearer", "description": "Dr.Gero API token (drgero_...)."},
+    "pushToken": {"type": "apiKey", "in": "header", "name": "X-Dr.Gero-Push-Token",
+                  "description": "Push-only token (hpd_...) for one leaderboard."},
+    "session": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "User session."},
+    "cronSecret": {"type": "http", "scheme": "bearer", "description": "The deployment's cron secret."},
+    "taskOidc": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                 "description": "Cloud Tasks OIDC token."},
+}
+ERROR_TEXT = {
+    400: "Malformed JSON", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
+    404: "Unknown id (or one of another workspace)", 405: "Method not allowed", 409: "Conflict",
+    413: "Body too large", 415: "Body is not JSON", 422: "Validation failed", 503: "Backend unavailable",
+}
+
+
+def _error_statuses(route: Route) -> list[int]:
+    statuses = set(route.errors)
+    if route.auth != "none":
+        statuses |= {401}
+    if route.scopes or route.auth == "push":
+        statuses |= {403}
+    if route.path_params:
+        statuses |= {404}
+    if route.query is not None:
+        statuses |= {422}
+    if route.body is not None:
+        statuses |= {400, 413, 415, 422}
+    return sorted(statuses)
+
+
+def _operation(route: Route, family: str, refs: dict[Any, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"{route.handler.__name__}",
+        "summary": route.summary, "tags": [family], "security": SECURITY[route.auth],
+        "responses": {},
+    }
+    if route.scopes:
+        op["description"] = f"Requires the scope(s): {', '.join(route.scopes)}."
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+              for n in route.path_params]
+    if route.query is not None:
+        for name, field in route.query.model_fields.items():
+            params.append({"name": name, "in": "query", "required": field.is_required(),
+                           "schema": _query_param_schema(route.query, name)})
+    if params:
+        op["parameters"] = params
+    if route.body is not None:
+        op["requestBody"] = {"required": route.body_required, "content": {
+            "application/json": {"schema": refs[(route.body, "validation")]}}}
+    ok: dict[str, Any] = {"description": "OK"}
+    if route.response is not None:
+        ok["content"] = {route.media_type: {"schema": refs[(route.response, "serialization")]}}
+    elif route.media_type != "application/json":
+        ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    op["responses"][str(route.status)] = ok
+    for status in _error_statuses(route):
+        op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "Error"), "content": {
+            "application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
+    return op
+
+
+def _query_param_schema(model: type[BaseModel], name: str) -> dict[str, Any]:
+    return model.model_json_schema()["properties"][name]
+
+
+@cache
+def _document(families: tuple[Family, ...]) -> str:
+    from shared.http.family import common_routes
+
+    tagged = [(f.name, r) for f in families for r in f.routes]
+    tagged += [("health", r) for r in common_routes(list(families))]
+    models = {(m, "validation") for _, r in tagged for m in (r.body,) if m is not None}
+    models |= {(m, "serialization") for _, r in tagged for m in (r.response,) if m is not None}
+    models.add((ErrorBody, "serialization"))
+    refs, schema = models_json_schema(sorted(models, key=lambda k: (k[0].__name__, k[1])), ref_template=REF, by_alias=False)
+    paths: dict[str, dict[str, Any]] = {}
+    for family, route in tagged:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, family, refs)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Dr.Gero API", "version": "1.0.0",
+                 "description": "Request bodies accept snake_case names and their camelCase aliases."},
+        "tags": [{"name": f.name, "description": f.description} for f in families],
+        "paths": paths,
+        "components": {"schemas": schema.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
+    }
+    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared objects out in full instead of as YAML anchors, for simpler readers."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def openapi_yaml(families: list[Family]) -> str:
+    """The OpenAPI document for these families, as YAML."""
+    return _document(tuple(families))

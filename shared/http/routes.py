@@ -1,0 +1,73 @@
+"""The route table: one declaration per endpoint, read by the dispatcher and OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from shared.auth.principal import Principal
+    from shared.bootstrap import Deps
+
+B = TypeVar("B")
+Auth = Literal["none", "api_token", "push", "session", "cron", "task"]
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass
+class Call(Generic[B]):
+    """What a handler gets: ports, the caller, and the validated request parts."""
+
+    deps: Deps
+    principal: Principal | None
+    path: dict[str, str]
+    query: Any
+    body: B
+    request: Request
+
+    @property
+    def workspace_id(self) -> str:
+        assert self.principal is not None, "route declared without auth"
+        return self.principal.workspace_id
+
+
+Handler = Callable[[Call[Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: method, path template, auth, scopes, schemas and handler."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    auth: Auth = "api_token"
+    scopes: tuple[str, ...] = ()
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    # Extra documented statuses beyond the ones the dispatcher derives (e.g. 409).
+    errors: tuple[int, ...] = ()
+    media_type: str = "application/json"
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}"))
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None

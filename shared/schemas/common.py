@@ -1,0 +1,71 @@
+"""Base models and the list envelope shared by every endpoint."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+
+class ApiInput(BaseModel):
+    """A request body: snake_case or camelCase names, unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the caller actually sent, by snake_case name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ApiOutput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PageQuery(BaseModel):
+    """`limit` and `offset` of a list endpoint."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class Page(ApiOutput, Generic[T]):
+    data: list[T]
+    count: int = Field(description="Total number of matching items, across all pages.")
+    limit: int
+    offset: int
+
+
+class Deleted(ApiOutput):
+    id: str
+    deleted: bool = True
+
+
+class Health(ApiOutput):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class ErrorBody(ApiOutput):
+    error: str = Field(description="Stable machine-readable code.")
+    message: str
+    details: Any = None
+
+
+def normalizer(choices: tuple[str, ...]):
+    """Map any spelling of one of `choices` ('openrouter', 'get', 'drgero') to its canonical form."""
+    canon = {_squash(c): c for c in choices}
+
+    def pick(value: Any) -> Any:
+        return canon.get(_squash(value), value) if isinstance(value, str) else value
+
+    return pick
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())

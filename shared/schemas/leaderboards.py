@@ -1,0 +1,154 @@
+"""Leaderboard request and response models (seed: drgero-leaderboards-api)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BeforeValidator, Field, model_validator
+
+from shared.schemas.candidates import CandidatePublic
+from shared.schemas.common import ApiInput, ApiOutput, normalizer
+
+DatasetType = Annotated[Literal["GET", "PUSH"], BeforeValidator(normalizer(("GET", "PUSH")))]
+EvalType = Annotated[Literal["exact", "judge", "human"], BeforeValidator(normalizer(("exact", "judge", "human")))]
+Status = Annotated[Literal["active", "paused", "archived"], BeforeValidator(normalizer(("active", "paused", "archived")))]
+Strategy = Annotated[
+    Literal["ranking_winner", "manual"], BeforeValidator(normalizer(("ranking_winner", "manual")))
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(max_length=2_000)]
+Prompt = Annotated[str, Field(max_length=20_000)]
+Url = Annotated[str, Field(max_length=2_000)]
+JsonObject = dict[str, Any]
+
+
+class PushSettings(ApiInput):
+    """PUSH-dataset limits and consolidation triggers (ignored for GET datasets)."""
+
+    auto_limit_size: bool = True
+    max_samples_to_gather: int = Field(1000, ge=1, le=1_000_000)
+    daily_event_limit: int = Field(5000, ge=1, le=10_000_000)
+    monthly_event_limit: int = Field(50_000, ge=1, le=300_000_000)
+    consolidate_every_events: int = Field(500, ge=1, le=1_000_000)
+    consolidate_every_hours: float = Field(24, gt=0, le=24 * 31)
+    dedupe: bool = True
+
+
+class LeaderboardCreate(PushSettings):
+    name: Name
+    description: Text | None = None
+    system_prompt: Prompt | None = None
+    model_prompt: Prompt | None = None
+    dataset_type: DatasetType = "GET"
+    dataset_url: Url | None = None
+    dataset_metadata: JsonObject | None = None
+    dataset_auto_labels: bool = False
+    eval_type: EvalType = "exact"
+    eval_metadata: JsonObject | None = None
+    judge_provider: str | None = Field(None, max_length=50)
+    judge_model: str | None = Field(None, max_length=200)
+    judge_auto_decide: bool | None = Field(
+        None, description="Let Dr.Gero pick the judge; defaults to true unless a judge model is given."
+    )
+    category: str | None = Field(None, max_length=100)
+    constraints: JsonObject | None = None
+    status: Status = "active"
+    chosen_model_strategy: Strategy = "ranking_winner"
+    schedule: JsonObject | None = None
+
+
+SCHEDULE_KEYS = {"version", "triggers", "dataset"}
+
+
+class LeaderboardUpdate(ApiInput):
+    """Only these fields can change; any other field is refused with 422.
+
+    A body that is a bare schedule document (`{"version", "triggers", "dataset"}`, as in
+    `curl -d @schedule.json`) is read as `{"schedule": body}`.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_schedule(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "triggers" in data and set(data) <= SCHEDULE_KEYS:
+            return {"schedule": data}
+        return data
+
+    name: Name | None = None
+    description: Text | None = None
+    status: Status | None = None
+    dataset_type: DatasetType | None = None
+    dataset_url: Url | None = None
+    dataset_metadata: JsonObject | None = None
+    dataset_auto_labels: bool | None = None
+    eval_type: EvalType | None = None
+    eval_metadata: JsonObject | None = None
+    judge_provider: str | None = Field(None, max_length=50)
+    judge_model: str | None = Field(None, max_length=200)
+    judge_auto_decide: bool | None = None
+    category: str | None = Field(None, max_length=100)
+    constraints: JsonObject | None = None
+    model_prompt: Prompt | None = None
+    system_prompt: Prompt | None = None
+    chosen_leaderboard_model_id: str | None = Field(
+        None, validation_alias=AliasChoices("chosen_leaderboard_model_id", "chosenLeaderboardModelId")
+    )
+    chosen_model_strategy: Strategy | None = None
+    schedule: JsonObject | None = None
+    auto_limit_size: bool | None = None
+    max_samples_to_gather: int | None = Field(None, ge=1, le=1_000_000)
+    daily_event_limit: int | None = Field(None, ge=1, le=10_000_000)
+    monthly_event_limit: int | None = Field(None, ge=1, le=300_000_000)
+    consolidate_every_events: int | None = Field(None, ge=1, le=1_000_000)
+    consolidate_every_hours: float | None = Field(None, gt=0, le=24 * 31)
+    dedupe: bool | None = None
+
+
+class LeaderboardPublic(ApiOutput):
+    id: str
+    name: str
+    description: str | None
+    status: str
+    category: str | None
+    constraints: JsonObject | None
+    system_prompt: str | None
+    model_prompt: str | None
+    dataset_type: str
+    dataset_url: str | None
+    dataset_metadata: JsonObject | None
+    dataset_auto_labels: bool
+    eval_type: str
+    eval_metadata: JsonObject
+    auto_limit_size: bool
+    max_samples_to_gather: int
+    daily_event_limit: int
+    monthly_event_limit: int
+    consolidate_every_events: int
+    consolidate_every_hours: float
+    dedupe: bool
+    chosen_leaderboard_model_id: str | None
+    chosen_model_strategy: str
+    schedule: JsonObject | None
+    created_at: str
+    updated_at: str
+
+
+class Challenge(ApiOutput):
+    """The task being judged: prompt template, dataset and evaluation."""
+
+    prompt: str
+    dataset: JsonObject
+    eval: JsonObject
+
+
+class RunSummary(ApiOutput):
+    id: str
+    status: str
+    created_at: str
+
+
+class LeaderboardDetail(ApiOutput):
+    leaderboard: LeaderboardPublic
+    challenge: Challenge
+    models: list[CandidatePublic]
+    runs: list[RunSummary]

@@ -1,0 +1,48 @@
+"""Workspace-scoped document helpers shared by the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.bootstrap import Deps
+from shared.errors import NotFoundError
+from shared.ports import Data, Order, Query
+
+WORKSPACES = "workspaces"
+WORKSPACE_NAMES = "workspace_names"
+API_TOKENS = "api_tokens"
+LEADERBOARDS = "leaderboards"
+CANDIDATES = "leaderboard_models"
+MODELS = "models"
+RUNS = "runs"
+
+NEWEST_FIRST = (Order("created_at", descending=True),)
+
+
+def now_iso(deps: Deps) -> str:
+    """The current time as the ISO-8601 UTC string every document stores."""
+    return deps.clock.now().isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+async def get_owned(deps: Deps, collection: str, doc_id: str, workspace_id: str, what: str) -> Data:
+    """The document if it belongs to the workspace; otherwise exactly like a missing one."""
+    doc = await deps.documents.get(collection, doc_id)
+    if doc is None or doc.data.get("workspace_id") != workspace_id:
+        raise NotFoundError(f"{what} {doc_id} not found.")
+    return doc.data
+
+
+async def page(
+    deps: Deps, collection: str, where: dict[str, Any], limit: int, offset: int,
+    order: tuple[Order, ...] = NEWEST_FIRST,
+) -> tuple[list[Data], int]:
+    """One page of matching documents and the total count."""
+    query = Query(collection, where=where, order_by=order, limit=limit, offset=offset)
+    docs = await deps.documents.query(query)
+    return [doc.data for doc in docs], await deps.documents.count(query)
+
+
+async def all_of(deps: Deps, collection: str, where: dict[str, Any]) -> list[Data]:
+    """Every matching document, oldest first (for small, bounded sets such as candidates)."""
+    docs = await deps.documents.query(Query(collection, where=where, order_by=(Order("created_at"),)))
+    return [doc.data for doc in docs]
