@@ -1,0 +1,62 @@
+"""Another workspace's ids look exactly like ids that do not exist, on every route."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from functions.resource_api import ROUTES
+from shared.schemas.candidates import CandidateCreate
+from shared.schemas.leaderboards import LeaderboardUpdate
+from shared.schemas.models import ModelUpdate
+from tests.factories import openrouter_candidate, own_model, push_leaderboard
+
+BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
+          ModelUpdate: {"description": "taken over"}}
+ROUTES_WITH_IDS = [r for r in ROUTES if r.path_params]
+
+
+@pytest.fixture
+async def owned(client, tenants) -> dict[str, str]:
+    """Workspace A's leaderboard, own model and candidate."""
+    a = await tenants.headers("workspace-a")
+    model = (await client.post("/api/models", json=own_model(), headers=a)).json()
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=a)).json()["leaderboard"]
+    cand = (await client.post(f"/api/leaderboards/{board['id']}/models", headers=a,
+                              json={"name": "ours", "model_id": model["id"]})).json()
+    return {"leaderboard_id": board["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"]}
+
+
+def request_for(route, ids):
+    path = route.path.format(**ids)
+    return route.method, path, BODIES.get(route.body)
+
+
+@pytest.mark.parametrize("route", ROUTES_WITH_IDS, ids=lambda r: f"{r.method} {r.path}")
+async def test_b_gets_the_not_found_answer_for_a_resources(client, tenants, owned, route):
+    b = await tenants.headers("workspace-b")
+    method, path, body = request_for(route, owned)
+    foreign = await client.request(method, path, json=body, headers=b)
+    missing_ids = {name: str(uuid.uuid4()) for name in owned}
+    method, missing_path, body = request_for(route, missing_ids)
+    missing = await client.request(method, missing_path, json=body, headers=b)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["error"] == missing.json()["error"] == "not_found"
+    for value in owned.values():
+        assert foreign.text.count(value) <= path.count(value) and "ours" not in foreign.text
+
+
+async def test_b_lists_nothing_of_a_and_a_is_untouched(client, tenants, owned):
+    b = await tenants.headers("workspace-b")
+    for path in ("/api/leaderboards", "/api/models"):
+        page = (await client.get(path, headers=b)).json()
+        assert page["count"] == 0 and page["data"] == []
+    for route in ROUTES_WITH_IDS:
+        method, path, body = request_for(route, owned)
+        await client.request(method, path, json=body, headers=b)
+    a = await tenants.headers("workspace-a")
+    detail = (await client.get(f"/api/leaderboards/{owned['leaderboard_id']}", headers=a)).json()
+    assert detail["leaderboard"]["description"] is None
+    assert [m["id"] for m in detail["models"]] == [owned["leaderboard_model_id"]]
+    assert (await client.get(f"/api/models/{owned['model_id']}", headers=a)).status_code == 200
