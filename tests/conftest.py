@@ -15,6 +15,9 @@ from shared.config import Settings
 from shared.services.api_tokens import create_api_token
 from shared.services.workspaces import create_workspace
 
+# Session fixtures that start the GCP emulators on first use.
+pytest_plugins = ("tests.emulators",)
+
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -54,6 +54,7 @@ class LocalQueue:
         self._handler: TaskHandler | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def enqueue(self, kind: str, payload: Data, *, name: str, delay_seconds: float = 0) -> bool:
         now = time.time()
@@ -72,10 +73,13 @@ class LocalQueue:
     def start(self, handler: TaskHandler) -> None:
         """Begin running tasks with `handler`; tasks left running by a crash run again."""
         self._handler = handler
+        self._stopping = False
         self._db.execute("UPDATE tasks SET state = 'queued' WHERE state = 'running'")
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -117,7 +121,7 @@ class LocalQueue:
         return row[0]
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             claimed = self._claim()
             if claimed is None:
                 await self._sleep_until_due()
@@ -128,8 +132,13 @@ class LocalQueue:
         eta = self._next_eta()
         wait = 1.0 if eta is None else min(max(eta - time.time(), 0.0), 1.0)
         self._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        # asyncio.wait, not wait_for: on 3.11 wait_for swallows a cancellation that
+        # races with the event being set, which would leave stop() waiting forever.
+        waiter = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=wait)
+        finally:
+            waiter.cancel()
 
     async def _run(self, name: str, kind: str, payload: Data, attempts: int) -> None:
         assert self._handler is not None
