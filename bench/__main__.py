@@ -1,0 +1,15 @@
+"""Run every benchmark and print its report (`make bench`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bench import api_overhead
+
+
+def main() -> None:
+    print(asyncio.run(api_overhead.run()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""A real `drgero serve` process on a free port, with a token made by `drgero token create`.
+
+This is what a newcomer gets from `make serve` and the README: the console script, the
+embedded backend on disk, uvicorn, and every family on one port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.emulators import free_port
+
+DRGERO = Path(sys.executable).with_name("drgero")
+
+
+def drgero(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the console script; raises with its stderr when it fails."""
+    done = subprocess.run([str(DRGERO), *args], env=env, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise AssertionError(f"drgero {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    env: dict[str, str]
+    token: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"},
+                            timeout=10)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"drgero serve exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"drgero serve did not answer /healthz in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    assert DRGERO.exists(), f"{DRGERO} is missing: install the project (make install-dev)"
+    home = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {**os.environ, "DRGERO_DATA_DIR": str(home / "data"), "PORT": str(port),
+           "DRGERO_BACKEND": "embedded"}
+    token = drgero("token", "create", "--workspace", "acme", "--scopes", "all", env=env).stdout.splitlines()[-1]
+    log = home / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([str(DRGERO), "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield LiveServer(url, env, token)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
