@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead
+from bench import api_overhead, push
 
 
 def main() -> None:
     print(asyncio.run(api_overhead.run()))
+    print(asyncio.run(push.run()))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,24 @@
-"""Operator APIs called by Cloud Scheduler family."""
+"""Operator family: cron endpoints that Cloud Scheduler calls with the deployment's cron secret."""
 
 from __future__ import annotations
 
-from shared.http.family import Family, entrypoint
-from shared.http.routes import Route
+from typing import Any
 
-ROUTES: list[Route] = []
+from shared.http.family import Family, entrypoint
+from shared.http.routes import Call, Route
+from shared.schemas.push import DueConsolidations
+from shared.services import push_datasets
+
+
+async def consolidate_due(call: Call[None]) -> dict[str, Any]:
+    return {"consolidated": await push_datasets.consolidate_due(call.deps)}
+
+
+ROUTES: list[Route] = [
+    Route("POST", "/api/push-datasets/consolidate-due", consolidate_due,
+          "Consolidate every push dataset whose pending rows reached their event or age threshold",
+          auth="cron", response=DueConsolidations),
+]
 
 FAMILY = Family("operator_api", "Operator APIs called by Cloud Scheduler; cron secret.", ROUTES)
 operator_api = entrypoint(FAMILY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.runtime_api import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
 from shared.http.family import Family, entrypoint
@@ -127,6 +128,8 @@ ROUTES = [
           scopes=(S.MODELS_READ,), query=PageQuery, response=Page[LeaderboardRef]),
     Route("GET", "/api/base-models", list_base_models, "List supported base models",
           scopes=(S.MODELS_READ,), response=BaseModelList),
+    # The seed's alias of the runtime push endpoint: the same handler under the resource paths.
+    push_route(f"{LB}/dataset/push"),
 ]
 FAMILY = Family("resource_api", "Leaderboards, candidate models and own models; API token.", ROUTES)
 resource_api = entrypoint(FAMILY)

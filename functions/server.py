@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from functions.families import FAMILIES
+from functions.ticker import tick_forever
 from shared.adapters.local_queue import LocalQueue
 from shared.bootstrap import Deps
 from shared.http.family import dispatcher
@@ -31,9 +33,16 @@ def create_app(deps: Deps) -> Starlette:
         queue = deps.queue
         if isinstance(queue, LocalQueue):
             queue.start(runner(deps))
+        ticker = None
+        if deps.settings.backend == "embedded" and deps.settings.ticker_seconds > 0:
+            ticker = asyncio.create_task(tick_forever(deps, deps.settings.ticker_seconds))
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             if isinstance(queue, LocalQueue):
                 await queue.stop()
 

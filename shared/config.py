@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     cron_secret: str = ""
     max_body_bytes: int = 1_048_576
     allow_private_urls: bool = False
+    # The embedded server runs the operator jobs (consolidate-due, ...) every this many
+    # seconds, as Cloud Scheduler does in production; 0 turns the ticker off.
+    ticker_seconds: float = 60.0
     huggingface_base_url: str = "https://huggingface.co"
 
     gcp_project: str = ""

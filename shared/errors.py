@@ -35,6 +35,12 @@ class InvalidInput(DomainError):
         return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
 
 
+class TooLarge(DomainError):
+    """A request over a documented size cap (rows per push, bytes)."""
+
+    code = "payload_too_large"
+
+
 class EntitlementRequired(DomainError):
     code = "entitlement_required"
 

@@ -52,13 +52,18 @@ class Order:
 
 @dataclass(frozen=True)
 class Query:
-    """Equality filters, ordering and a page window over one collection."""
+    """Equality filters, ordering and a page window over one collection.
+
+    `select` names the top-level fields to return (all when empty), so scans over large
+    documents read only what they need.
+    """
 
     collection: str
     where: dict[str, Any] = field(default_factory=dict)
     order_by: tuple[Order, ...] = ()
     limit: int | None = None
     offset: int = 0
+    select: tuple[str, ...] = ()
 
 
 class Transaction(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -65,3 +66,23 @@ def tenants(deps: Deps) -> Workspaces:
 async def auth(tenants: Workspaces) -> dict[str, str]:
     """Headers for workspace 'acme' (pro plan) with every scope."""
     return await tenants.headers()
+
+
+class SteppedClock:
+    """A clock tests move by hand, for quotas per day and age-based triggers."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(deps: Deps) -> SteppedClock:
+    """Replaces the deps' clock; starts at a fixed UTC instant."""
+    deps.clock = SteppedClock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
+    return deps.clock

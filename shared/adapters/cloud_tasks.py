@@ -18,7 +18,10 @@ from datetime import datetime, timedelta, timezone
 from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 
+from shared.auth.secrets import task_signature
 from shared.ports import Data, Unavailable
+
+TASK_SIGNATURE_HEADER = "X-DrGero-Task-Signature"
 
 _KIND = re.compile(r"^[A-Za-z0-9_-]+$")  # it becomes a URL path segment
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -54,10 +57,12 @@ class CloudTasksQueue:
         self, project: str, location: str, queue: str, worker_url: str,
         service_account_email: str | None = None, *,
         client: tasks_v2.CloudTasksAsyncClient | None = None,
+        signing_key: str | None = None,
     ) -> None:
         self._queue_path = tasks_v2.CloudTasksAsyncClient.queue_path(project, location, queue)
         self._worker_url = worker_url.rstrip("/")
         self._service_account_email = service_account_email
+        self._signing_key = signing_key
         # Built on first use: its gRPC channel belongs to the event loop that creates it.
         self._client = client
 
@@ -93,11 +98,12 @@ class CloudTasksQueue:
         if not _KIND.match(kind):
             raise ValueError(f"bad task kind {kind!r}")
         url = f"{self._worker_url}/tasks/{kind}"
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._signing_key:
+            headers[TASK_SIGNATURE_HEADER] = task_signature(self._signing_key, kind, body)
         request = tasks_v2.HttpRequest(
-            http_method=tasks_v2.HttpMethod.POST,
-            url=url,
-            headers={"Content-Type": "application/json"},
-            body=json.dumps(payload, separators=(",", ":")).encode(),
+            http_method=tasks_v2.HttpMethod.POST, url=url, headers=headers, body=body,
         )
         if self._service_account_email:
             request.oidc_token = tasks_v2.OidcToken(

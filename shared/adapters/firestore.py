@@ -8,6 +8,7 @@ so the check happens on the server, atomically with the write.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -29,6 +30,8 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     gexc.ResourceExhausted, gexc.RetryError, asyncio.TimeoutError,
 )
 PING_TIMEOUT_SECONDS = 2.0
+FIRST_BACKOFF_SECONDS = 0.05
+MAX_BACKOFF_SECONDS = 2.0
 
 
 @contextmanager
@@ -76,7 +79,7 @@ class FirestoreDocuments:
 
     def __init__(
         self, project: str, database: str = "(default)", prefix: str = "", *,
-        max_attempts: int = 5,
+        max_attempts: int = 8,
     ) -> None:
         # The client opens its gRPC channel lazily, on the event loop of the first call.
         self._client = firestore.AsyncClient(project=project, database=database)
@@ -181,6 +184,8 @@ class FirestoreDocuments:
             built = built.offset(query.offset)
         if query.limit is not None:
             built = built.limit(query.limit)
+        if query.select:
+            built = built.select([_path(name) for name in query.select])
         with _outages_as_unavailable(f"query {query.collection}"):
             return [doc async for snapshot in built.stream() if (doc := _doc(snapshot))]
 
@@ -192,20 +197,30 @@ class FirestoreDocuments:
         return int(results[0][0].value)
 
     async def run_transaction(self, fn: Callable[[Transaction], Awaitable[T]]) -> T:
-        """Run `fn` in a Firestore transaction, retried by the client on contention."""
+        """Run `fn` in a Firestore transaction, retried with jittered backoff on contention.
+
+        The client's own retry starts the next attempt at once, so contending
+        transactions collide again; spreading them out lets one win per round.
+        """
 
         @firestore.async_transactional
         async def attempt(transaction: firestore.AsyncTransaction) -> T:
             return await fn(_Transaction(self, transaction))
 
-        transaction = self._client.transaction(max_attempts=self._max_attempts)
-        try:
-            return await attempt(transaction)
-        except Exception as exc:
-            mapped = _transaction_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+        backoff = FIRST_BACKOFF_SECONDS
+        for attempt_number in range(1, self._max_attempts + 1):
+            try:
+                return await attempt(self._client.transaction(max_attempts=1))
+            except Exception as exc:
+                if attempt_number < self._max_attempts and _contended(exc):
+                    await asyncio.sleep(random.uniform(backoff / 2, backoff))
+                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                    continue
+                mapped = _transaction_error(exc)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def ping(self) -> None:
         """Raise Unavailable unless a single cheap read answers within a couple of seconds."""
@@ -216,6 +231,11 @@ class FirestoreDocuments:
                                    PING_TIMEOUT_SECONDS + 0.5)
         except (gexc.GoogleAPIError, asyncio.TimeoutError, OSError) as exc:
             raise Unavailable(f"firestore: ping: {exc}") from exc
+
+
+def _contended(exc: BaseException) -> bool:
+    """Whether a transaction lost to a concurrent one (worth another attempt)."""
+    return any(isinstance(cause, gexc.Aborted) for cause in _chain(exc))
 
 
 def _transaction_error(exc: Exception) -> Exception:

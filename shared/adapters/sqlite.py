@@ -36,6 +36,11 @@ def _field(name: str) -> str:
     return f"json_extract(data, '$.{name}')"
 
 
+def _field_names(names: tuple[str, ...]) -> None:
+    for name in names:
+        _field(name)
+
+
 def _sql_value(value: Any) -> Any:
     # json_extract returns 1/0 for JSON booleans and text for nested JSON.
     if isinstance(value, bool):
@@ -123,7 +128,13 @@ class SqliteDocuments:
         order = ", ".join(
             f"{_field(o.field)} {'DESC' if o.descending else 'ASC'}" for o in query.order_by
         )
-        sql = f"SELECT id, data, version FROM documents WHERE {where}"
+        data = "data"
+        if query.select:
+            # `->` keeps JSON types (json_extract would turn true into 1); needs SQLite 3.38+.
+            _field_names(query.select)
+            pairs = ", ".join(f"'{name}', data -> '$.{name}'" for name in query.select)
+            data = f"json_object({pairs})"
+        sql = f"SELECT id, {data}, version FROM documents WHERE {where}"
         sql += f" ORDER BY {order + ', ' if order else ''}id"
         sql += " LIMIT ? OFFSET ?"
         params += [query.limit if query.limit is not None else -1, query.offset]

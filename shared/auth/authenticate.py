@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from shared.auth.principal import Principal
 from shared.auth.secrets import same_secret
-from shared.errors import PermissionDenied, Unauthenticated
+from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:
     from shared.bootstrap import Deps
@@ -30,6 +30,32 @@ async def _api_token(request: Request, deps: Deps) -> Principal:
     return await authenticate_api_token(deps, bearer(request))
 
 
+PUSH_TOKEN_HEADER = "X-Dr.Gero-Push-Token"
+
+
+async def _push_or_api_token(request: Request, deps: Deps) -> Principal:
+    """A push token (its header, or a bearer `hpd_` value), else an API token."""
+    from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
+
+    token = request.headers.get(PUSH_TOKEN_HEADER, "").strip()
+    if not token and request.headers.get("authorization", "").lower().startswith(f"bearer {PUSH_TOKEN_PREFIX}"):
+        token = bearer(request)
+    if token:
+        return await authenticate_push_token(deps, token)
+    return await _api_token(request, deps)
+
+
+async def _task(request: Request, deps: Deps) -> Principal:
+    from shared.adapters.cloud_tasks import TASK_SIGNATURE_HEADER
+    from shared.auth.secrets import task_signature
+
+    kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    expected = task_signature(deps.settings.encryption_key, kind, await request.body())
+    if not same_secret(request.headers.get(TASK_SIGNATURE_HEADER, ""), expected):
+        raise Unauthenticated("Tasks must carry the queue's signature.", code="invalid_signature")
+    return Principal(workspace_id="", kind="task")
+
+
 async def _cron(request: Request, deps: Deps) -> Principal:
     if not same_secret(bearer(request), deps.settings.effective_cron_secret):
         raise Unauthenticated("The cron secret is wrong.", code="invalid_token")
@@ -41,10 +67,13 @@ async def authenticate(route: Route, request: Request, deps: Deps, params: dict[
     if route.auth == "none":
         return None
     principal = await AUTHENTICATORS[route.auth](request, deps)
+    if principal.leaderboard_id is not None and params.get("leaderboard_id") != principal.leaderboard_id:
+        # A push token's whole world is its one leaderboard: anything else does not exist.
+        raise NotFoundError("Leaderboard not found.")
     missing = [scope for scope in route.scopes if scope not in principal.scopes]
     if principal.kind == "api_token" and missing:
         raise PermissionDenied(f"This token lacks the scope(s): {', '.join(missing)}.")
     return principal
 
 
-AUTHENTICATORS = {"api_token": _api_token, "cron": _cron}
+AUTHENTICATORS = {"api_token": _api_token, "push": _push_or_api_token, "cron": _cron, "task": _task}

@@ -24,6 +24,12 @@ def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+def task_signature(key: str, kind: str, body: bytes) -> str:
+    """HMAC-SHA256 of a queued task, so the worker runs only tasks this deployment queued."""
+    derived = hmac.new(key.encode(), b"drgero task signing", hashlib.sha256).digest()
+    return hmac.new(derived, kind.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
 def redact(secret: str | None) -> str | None:
     """Show only the last four characters of a long secret, nothing of a short one."""
     if not secret:

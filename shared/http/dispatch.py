@@ -72,7 +72,8 @@ class Dispatcher:
         deps = await self._deps()
         principal = await authenticate(route, request, deps, params)
         query = _parse_query(route, request)
-        body = await _parse_body(route, request, deps.settings.max_body_bytes)
+        limit = min(route.max_body_bytes or deps.settings.max_body_bytes, deps.settings.max_body_bytes)
+        body = await _parse_body(route, request, limit)
         call = Call(deps=deps, principal=principal, path=params, query=query, body=body, request=request)
         result = await route.handler(call)
         if isinstance(result, Response):

@@ -16,6 +16,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.NotFoundError, 404),
     (errors.ConflictError, 409),
     (errors.InvalidInput, 422),
+    (errors.TooLarge, 413),
     (errors.ServiceUnavailable, 503),
     # Store errors that escaped a service: a lost race is a conflict, not a crash.
     (NotFound, 404),

@@ -21,7 +21,7 @@ SECURITY = {
     "push": [{"apiToken": []}, {"pushToken": []}],
     "session": [{"session": []}],
     "cron": [{"cronSecret": []}],
-    "task": [{"taskOidc": []}],
+    "task": [{"taskSignature": []}],
     "none": [],
 }
 SECURITY_SCHEMES = {
@@ -30,8 +30,8 @@ SECURITY_SCHEMES = {
                   "description": "Push-only token (hpd_...) for one leaderboard."},
     "session": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "User session."},
     "cronSecret": {"type": "http", "scheme": "bearer", "description": "The deployment's cron secret."},
-    "taskOidc": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                 "description": "Cloud Tasks OIDC token."},
+    "taskSignature": {"type": "apiKey", "in": "header", "name": "X-DrGero-Task-Signature",
+                      "description": "HMAC of the task, added by the queue (plus Cloud Run IAM in production)."},
 }
 ERROR_TEXT = {
     400: "Malformed JSON", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
@@ -55,9 +55,9 @@ def _error_statuses(route: Route) -> list[int]:
     return sorted(statuses)
 
 
-def _operation(route: Route, family: str, refs: dict[Any, Any]) -> dict[str, Any]:
+def _operation(route: Route, family: str, refs: dict[Any, Any], operation_id: str) -> dict[str, Any]:
     op: dict[str, Any] = {
-        "operationId": f"{route.handler.__name__}",
+        "operationId": operation_id,
         "summary": route.summary, "tags": [family], "security": SECURITY[route.auth],
         "responses": {},
     }
@@ -101,8 +101,14 @@ def _document(families: tuple[Family, ...]) -> str:
     models.add((ErrorBody, "serialization"))
     refs, schema = models_json_schema(sorted(models, key=lambda k: (k[0].__name__, k[1])), ref_template=REF, by_alias=False)
     paths: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
     for family, route in tagged:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, family, refs)
+        # Aliases share a handler; their operation ids still have to be unique.
+        operation_id = route.handler.__name__
+        if operation_id in used:
+            operation_id = f"{operation_id}_{family}"
+        used.add(operation_id)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, family, refs, operation_id)
     document = {
         "openapi": "3.1.0",
         "info": {"title": "Dr.Gero API", "version": "1.0.0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -69,3 +69,7 @@ def normalizer(choices: tuple[str, ...]):
 
 def _squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+class JsonObjectBody(RootModel[dict[str, Any]]):
+    """Any JSON object; the handler validates it further (task payloads, pushed rows)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.bootstrap import Deps
@@ -15,13 +16,21 @@ LEADERBOARDS = "leaderboards"
 CANDIDATES = "leaderboard_models"
 MODELS = "models"
 RUNS = "runs"
+PUSH_TOKENS = "push_tokens"
+PUSH_BATCHES = "push_batches"
+PUSH_QUOTA = "push_quota_shards"
+PUSH_DATASETS = "push_datasets"
 
 NEWEST_FIRST = (Order("created_at", descending=True),)
 
 
+def iso(moment: datetime) -> str:
+    """The ISO-8601 UTC form every document stores (fixed width, so it sorts as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def now_iso(deps: Deps) -> str:
-    """The current time as the ISO-8601 UTC string every document stores."""
-    return deps.clock.now().isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso(deps.clock.now())
 
 
 async def get_owned(deps: Deps, collection: str, doc_id: str, workspace_id: str, what: str) -> Data:

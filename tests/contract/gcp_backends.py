@@ -51,13 +51,15 @@ def tasks_client(emulator: TasksEmulator) -> tasks_v2.CloudTasksAsyncClient:
 
 
 @asynccontextmanager
-async def gcp_queue(emulator: TasksEmulator, worker_url: str) -> AsyncIterator[CloudTasksQueue]:
+async def gcp_queue(emulator: TasksEmulator, worker_url: str,
+                    signing_key: str | None = None) -> AsyncIterator[CloudTasksQueue]:
     """A Cloud Tasks queue of its own that sends tasks to `worker_url`, deleted on exit."""
     client = tasks_client(emulator)
     queue_id = _unique("q")
     path = client.queue_path(emulator.project, emulator.location, queue_id)
     await client.create_queue(parent=emulator.parent, queue=tasks_v2.Queue(name=path))
-    queue = CloudTasksQueue(emulator.project, emulator.location, queue_id, worker_url, client=client)
+    queue = CloudTasksQueue(emulator.project, emulator.location, queue_id, worker_url, client=client,
+                            signing_key=signing_key)
     try:
         yield queue
     finally:

@@ -115,3 +115,11 @@ async def test_transactional_create_refuses_an_existing_id(documents):
 
 async def test_ping_succeeds_on_a_live_store(documents):
     await documents.ping()
+
+
+async def test_query_can_select_top_level_fields(documents):
+    await documents.create("batches", "b1", {"board": "x", "count": 3, "ok": True, "rows": [{"a": 1}],
+                                             "meta": {"k": [1, 2]}})
+    [doc] = await documents.query(Query("batches", where={"board": "x"}, select=("count", "ok", "meta")))
+    assert doc.id == "b1"
+    assert doc.data == {"count": 3, "ok": True, "meta": {"k": [1, 2]}}

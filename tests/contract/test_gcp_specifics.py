@@ -46,3 +46,15 @@ async def test_uploads_above_the_multipart_limit_keep_create_only(gcs_emulator):
         digest.update(part)
         size += len(part)
     assert (size, digest.hexdigest()) == (first.size, hashlib.sha256(block * 9).hexdigest())
+
+
+async def test_signed_tasks_carry_a_signature_the_worker_accepts(tasks_emulator):
+    from shared.auth.secrets import task_signature
+
+    with HttpWorker() as worker:
+        async with gcp_queue(tasks_emulator, worker.url, signing_key="k" * 32) as queue:
+            await queue.enqueue("consolidate_push_dataset", {"leaderboard_id": "x"}, name="sig-1")
+            [request] = await worker.wait_for(1)
+    expected = task_signature("k" * 32, "consolidate_push_dataset", request.body)
+    headers = {name.lower(): value for name, value in request.headers.items()}  # case-insensitive
+    assert headers["x-drgero-task-signature"] == expected

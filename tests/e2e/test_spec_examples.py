@@ -28,13 +28,7 @@ ROUTES = [route for family in FAMILIES for route in family.routes] + common_rout
 NOT_YET_SERVED = {
     ("POST", "/api/leaderboards/$LEADERBOARD_ID/models/auto-select"): "session APIs",
     ("POST", "/api/leaderboards/$LEADERBOARD_ID/run"): "runs",
-    ("POST", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/push"): "push datasets",
-    ("POST", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/token"): "push datasets",
-    ("GET", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/status"): "push datasets",
-    ("GET", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset"): "push datasets",
-    ("POST", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/consolidate"): "push datasets",
     ("POST", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/auto-labels"): "runs (auto-labels)",
-    ("DELETE", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/tokens"): "push datasets",
 }
 
 
@@ -69,8 +63,14 @@ def _variables(server: LiveServer, example: Example, workdir: Path) -> dict[str,
                                   json=other).raise_for_status().json()
             values["LEADERBOARD_MODEL_ID"] = candidate["id"]
         if "PUSH_LEADERBOARD_ID" in example.variables:
-            values["PUSH_LEADERBOARD_ID"] = (
-                http.post("/api/leaderboards", json=push_leaderboard()).raise_for_status().json()["leaderboard"]["id"])
+            board = http.post("/api/leaderboards", json=push_leaderboard()).raise_for_status().json()["leaderboard"]
+            values["PUSH_LEADERBOARD_ID"] = board["id"]
+            http.post(f"/v1/leaderboard/{board['id']}/dataset/push",
+                      json={"input": "an earlier row"}).raise_for_status()
+            http.post(f"/v1/leaderboard/{board['id']}/dataset/consolidate").raise_for_status()
+        if "PUSH_TOKEN" in example.variables:
+            values["PUSH_TOKEN"] = http.post(f"/v1/leaderboard/{values['PUSH_LEADERBOARD_ID']}/dataset/token",
+                                             json={"name": "example"}).raise_for_status().json()["token"]
     (workdir / "schedule.json").write_text(json.dumps(schedule_json()))
     return values
 
@@ -81,6 +81,10 @@ def test_the_example_runs_verbatim(live_server: LiveServer, example: Example, tm
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", example.command], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    if "> dataset.jsonl" in example.command:
+        rows = [json.loads(line) for line in (tmp_path / "dataset.jsonl").read_text().splitlines()]
+        assert [row["input"] for row in rows] == ["an earlier row"]
+        return
     body = json.loads(done.stdout)
     assert isinstance(body, dict)
     assert "error" not in body, body

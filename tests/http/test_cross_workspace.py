@@ -6,15 +6,19 @@ import uuid
 
 import pytest
 
-from functions.resource_api import ROUTES
+from functions.families import FAMILIES
 from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardUpdate
 from shared.schemas.models import ModelUpdate
+from shared.schemas.push import PushBody, PushTokenCreate
 from tests.factories import openrouter_candidate, own_model, push_leaderboard
 
 BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
-          ModelUpdate: {"description": "taken over"}}
-ROUTES_WITH_IDS = [r for r in ROUTES if r.path_params]
+          ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
+          PushTokenCreate: {"name": "stolen"}}
+# Every family's routes that name a resource, so a new route is covered without editing this file.
+ROUTES_WITH_IDS = [r for family in FAMILIES for r in family.routes
+                   if r.path_params and r.auth in ("api_token", "push", "session")]
 
 
 @pytest.fixture

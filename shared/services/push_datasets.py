@@ -1,0 +1,252 @@
+"""PUSH datasets: accept webhook rows, report status, consolidate now or when due.
+
+A push is one write of one pending batch document (its rows, and its response for
+replays) after a quota reservation; see push_quota for how quotas stay exact and
+consolidation for how batches become dataset versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.bootstrap import Deps
+from shared.domain.push_rows import MAX_ROWS_PER_REQUEST, Rejection, normalize, rows_of
+from shared.errors import ConflictError, InvalidInput, TooLarge
+from shared.ports import AlreadyExists, Data, Order, Query
+from shared.services import push_quota
+from shared.services.consolidation import Outcome, consolidate, pending_query, row_digest
+from shared.services.push_tokens import count_active_push_tokens
+from shared.services.records import LEADERBOARDS, PUSH_BATCHES, PUSH_DATASETS, get_owned, iso, now_iso
+from shared.services.tasks import task
+
+BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
+CONSOLIDATE_TASK = "consolidate_push_dataset"
+# A pending batch is one document, and a Firestore document holds at most 1 MiB.
+MAX_PUSH_BODY_BYTES = 768 * 1024
+
+
+async def push_board(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
+    """The leaderboard, if it is a PUSH leaderboard of this workspace."""
+    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    if board["dataset_type"] != "PUSH":
+        raise ConflictError("This leaderboard reads its dataset from a URL (dataset_type GET); "
+                            "only PUSH leaderboards accept pushed rows.", code="not_a_push_dataset")
+    return board
+
+
+def _batch_id(board: Data, body: Any, idempotency_key: str | None) -> str:
+    """Retries must land on the same batch: by Idempotency-Key, or by content when deduping."""
+    if idempotency_key:
+        return str(uuid.uuid5(BATCH_IDS, f"{board['id']}\x00key\x00{idempotency_key}"))
+    if board.get("dedupe", True):
+        # Identical content would be deduplicated anyway, so a replay may as well be one.
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return str(uuid.uuid5(BATCH_IDS, f"{board['id']}\x00body\x00{hashlib.sha256(canonical.encode()).hexdigest()}"))
+    return str(uuid.uuid4())
+
+
+async def pending_events(deps: Deps, leaderboard_id: str) -> int:
+    """Rows accepted and not yet consolidated."""
+    usage = await push_quota.usage(deps, leaderboard_id)
+    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
+    consolidated = pointer.data.get("consolidated_accepted", 0) if pointer else 0
+    return max(0, usage.accepted_total - consolidated)
+
+
+async def _dataset_rows(deps: Deps, leaderboard_id: str) -> int:
+    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
+    return pointer.data["rows"] if pointer else 0
+
+
+async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
+               idempotency_key: str | None = None) -> tuple[Data, bool]:
+    """Accept what fits of the pushed rows; returns the response body and whether it is a replay."""
+    board = await push_board(deps, workspace_id, leaderboard_id)
+    try:
+        raws = rows_of(body)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), details=[{"field": "rows", "message": str(exc)}]) from None
+    if len(raws) > MAX_ROWS_PER_REQUEST:
+        raise TooLarge(f"A push carries at most {MAX_ROWS_PER_REQUEST} rows; this one has {len(raws)}.",
+                       code="too_many_rows")
+    batch_id = _batch_id(board, body, idempotency_key)
+    earlier = await deps.documents.get(PUSH_BATCHES, batch_id)
+    if earlier is not None:
+        return earlier.data["response"], True
+
+    rows, rejections = _normalized(raws, now_iso(deps), board.get("dedupe", True))
+    if rows and not board.get("auto_limit_size", True):
+        room = board["max_samples_to_gather"] - await _dataset_rows(deps, leaderboard_id) \
+            - await pending_events(deps, leaderboard_id)
+        rows, rejections = _refuse_beyond(rows, max(0, room), "dataset_full",
+                                          "The dataset reached max_samples_to_gather.", rejections)
+    granted = 0
+    if rows:
+        limits = push_quota.Limits(board["daily_event_limit"], board["monthly_event_limit"])
+        granted = await push_quota.reserve(deps, workspace_id, leaderboard_id, len(rows), limits)
+        rows, rejections = _refuse_beyond(rows, granted, "quota_exceeded",
+                                          "The daily or monthly event limit is reached.", rejections)
+    response = await _response(deps, board, batch_id, len(rows), rejections)
+    if rows:
+        batch = {
+            "id": batch_id, "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
+            "state": "pending", "created_at": now_iso(deps), "row_count": len(rows),
+            "rows": [row for _, row in rows], "response": response,
+        }
+        try:
+            await deps.documents.create(PUSH_BATCHES, batch_id, batch)
+        except AlreadyExists:
+            # The same request raced itself: the other copy is stored; give the quota back.
+            await push_quota.release(deps, workspace_id, leaderboard_id, granted)
+            stored = await deps.documents.get(PUSH_BATCHES, batch_id)
+            return (stored.data["response"] if stored else response), True
+        response["pending_events"] = await pending_events(deps, leaderboard_id)
+        response["consolidation"]["should_consolidate"] = \
+            response["pending_events"] >= board["consolidate_every_events"]
+        if response["consolidation"]["should_consolidate"]:
+            await _enqueue_consolidation(deps, board)
+    return response, False
+
+
+def _normalized(raws: list[Any], pushed_at: str, dedupe: bool) -> tuple[list[tuple[int, Data]], list[Rejection]]:
+    rows: list[tuple[int, Data]] = []
+    rejections: list[Rejection] = []
+    seen: set[bytes] = set()
+    for index, raw in enumerate(raws):
+        result = normalize(raw, index, pushed_at)
+        if isinstance(result, Rejection):
+            rejections.append(result)
+            continue
+        if dedupe:
+            digest = row_digest(result)
+            if digest in seen:
+                rejections.append(Rejection(index, "duplicate", "The same row appears earlier in this push."))
+                continue
+            seen.add(digest)
+        rows.append((index, result))
+    return rows, rejections
+
+
+def _refuse_beyond(rows: list[tuple[int, Data]], keep: int, reason: str, message: str,
+                   rejections: list[Rejection]) -> tuple[list[tuple[int, Data]], list[Rejection]]:
+    refused = [Rejection(index, reason, message) for index, _ in rows[keep:]]
+    return rows[:keep], sorted(rejections + refused, key=lambda r: r.index)
+
+
+async def _response(deps: Deps, board: Data, batch_id: str, accepted: int,
+                    rejections: list[Rejection]) -> Data:
+    status = "accepted" if not rejections else "partial" if accepted else "rejected"
+    pending = await pending_events(deps, board["id"])
+    body: Data = {
+        "accepted_rows": accepted, "rejected_rows": len(rejections), "status": status,
+        "batch_id": batch_id, "pending_events": pending,
+        "limits": {"daily_event_limit": board["daily_event_limit"],
+                   "monthly_event_limit": board["monthly_event_limit"],
+                   "max_samples_to_gather": board["max_samples_to_gather"]},
+        "consolidation": {"should_consolidate": pending >= board["consolidate_every_events"]},
+    }
+    if rejections:
+        body["rejections"] = [{"index": r.index, "reason": r.reason, "message": r.message} for r in rejections]
+    return body
+
+
+async def _enqueue_consolidation(deps: Deps, board: Data) -> None:
+    pointer = await deps.documents.get(PUSH_DATASETS, board["id"])
+    version = pointer.data["version"] if pointer else 0
+    # One queued consolidation per dataset version, however many pushes ask for it.
+    await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board["workspace_id"], "leaderboard_id": board["id"]},
+                             name=f"consolidate-{board['id']}-v{version}")
+
+
+@task(CONSOLIDATE_TASK)
+async def _consolidate_task(deps: Deps, payload: Data) -> None:
+    board = await deps.documents.get(LEADERBOARDS, payload["leaderboard_id"])
+    if board is None or board.data.get("dataset_type") != "PUSH":
+        return
+    try:
+        await consolidate(deps, board.data)
+    except ConflictError:
+        pass  # another run consolidated this version; the rows are in
+
+
+async def consolidate_now(deps: Deps, workspace_id: str, leaderboard_id: str) -> Outcome:
+    return await consolidate(deps, await push_board(deps, workspace_id, leaderboard_id))
+
+
+async def _oldest_pending(deps: Deps, leaderboard_id: str) -> str | None:
+    oldest = await deps.documents.query(pending_query(leaderboard_id, limit=1, select=("created_at",)))
+    return oldest[0].data["created_at"] if oldest else None
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
+    board = await push_board(deps, workspace_id, leaderboard_id)
+    usage = await push_quota.usage(deps, leaderboard_id)
+    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
+    current = pointer.data if pointer else {}
+    pending = max(0, usage.accepted_total - current.get("consolidated_accepted", 0))
+    oldest = await _oldest_pending(deps, leaderboard_id)
+    due_at = None
+    if oldest:
+        due_at = iso(_parse(oldest) + timedelta(hours=board["consolidate_every_hours"]))
+    return {
+        "leaderboard_id": leaderboard_id, "pending_events": pending,
+        "consolidated_rows": current.get("rows", 0), "dataset_version": current.get("version", 0),
+        "consolidated_at": current.get("consolidated_at"),
+        "quota": {"daily_event_limit": board["daily_event_limit"], "used_today": usage.today,
+                  "remaining_today": max(0, board["daily_event_limit"] - usage.today),
+                  "monthly_event_limit": board["monthly_event_limit"], "used_this_month": usage.this_month,
+                  "remaining_this_month": max(0, board["monthly_event_limit"] - usage.this_month)},
+        "max_samples_to_gather": board["max_samples_to_gather"], "auto_limit_size": board["auto_limit_size"],
+        "dedupe": board["dedupe"],
+        "next_consolidation": {"every_events": board["consolidate_every_events"],
+                               "every_hours": board["consolidate_every_hours"],
+                               "oldest_pending_at": oldest, "due_by_age_at": due_at,
+                               "due_now": bool(oldest) and (pending >= board["consolidate_every_events"]
+                                                            or _parse(due_at) <= deps.clock.now())},
+        "active_push_tokens": await count_active_push_tokens(deps, leaderboard_id),
+    }
+
+
+async def consolidate_due(deps: Deps) -> list[Data]:
+    """Consolidate every dataset whose pending rows reached its event or age threshold.
+
+    Only pending batches are scanned (their small fields), so the cost follows the
+    backlog, not the number of leaderboards.
+    """
+    backlog: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        page = await deps.documents.query(Query(
+            PUSH_BATCHES, where={"state": "pending"}, order_by=(Order("created_at"),),
+            limit=1000, offset=offset, select=("leaderboard_id", "row_count", "created_at")))
+        for doc in page:
+            entry = backlog.setdefault(doc.data["leaderboard_id"], {"rows": 0, "oldest": doc.data["created_at"]})
+            entry["rows"] += doc.data["row_count"]
+        if len(page) < 1000:
+            break
+        offset += len(page)
+    summary = []
+    now = deps.clock.now()
+    for leaderboard_id, entry in backlog.items():
+        board = await deps.documents.get(LEADERBOARDS, leaderboard_id)
+        if board is None or board.data.get("dataset_type") != "PUSH":
+            continue
+        settings = board.data
+        old = now - _parse(entry["oldest"]) >= timedelta(hours=settings["consolidate_every_hours"])
+        if entry["rows"] < settings["consolidate_every_events"] and not old:
+            continue
+        reason = "events" if entry["rows"] >= settings["consolidate_every_events"] else "age"
+        try:
+            outcome = (await consolidate(deps, settings)).as_json()
+        except ConflictError as exc:
+            outcome = {"leaderboard_id": leaderboard_id, "changed": False, "error": exc.code}
+        summary.append({**outcome, "reason": reason, "pending_rows": entry["rows"]})
+    return summary
