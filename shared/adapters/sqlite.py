@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from shared.ports import AlreadyExists, Data, Doc, NotFound, PreconditionFailed, Query, Unavailable
 
 T = TypeVar("T")
@@ -79,14 +81,14 @@ class SqliteDocuments:
             "SELECT data, version FROM documents WHERE collection = ? AND id = ?",
             (collection, doc_id),
         ).fetchone()
-        return Doc(doc_id, json.loads(row[0]), str(row[1])) if row else None
+        return Doc(doc_id, orjson.loads(row[0]), str(row[1])) if row else None
 
     def _write(self, collection: str, doc_id: str, data: Data) -> Doc:
         current = self._row(collection, doc_id)
         version = int(current.version) + 1 if current else 1
         self._db.execute(
             "INSERT OR REPLACE INTO documents (collection, id, data, version) VALUES (?, ?, ?, ?)",
-            (collection, doc_id, json.dumps(data), version),
+            (collection, doc_id, orjson.dumps(data).decode(), version),
         )
         return Doc(doc_id, dict(data), str(version))
 
@@ -140,7 +142,7 @@ class SqliteDocuments:
         params += [query.limit if query.limit is not None else -1, query.offset]
         async with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        return [Doc(r[0], json.loads(r[1]), str(r[2])) for r in rows]
+        return [Doc(r[0], orjson.loads(r[1]), str(r[2])) for r in rows]
 
     async def count(self, query: Query) -> int:
         where, params = _where(query)

@@ -102,6 +102,22 @@ def _parse_query(route: Route, request: Request) -> Any:
         raise InvalidInput("Invalid query parameters.", details=validation_details(exc)) from None
 
 
+class _OutOfRange(Exception):
+    pass
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise _OutOfRange(text)
+    return value
+
+
+def _not_json(name: str) -> None:
+    # Python's parser accepts NaN and Infinity; JSON does not, and the stores cannot keep them.
+    raise ValueError(f"{name} is not JSON")
+
+
 async def _read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -128,7 +144,10 @@ async def _parse_body(route: Route, request: Request, limit: int) -> Any:
         if content_type and content_type != "application/json" and not content_type.endswith("+json"):
             raise HttpError(415, "unsupported_media_type", "Send the body as application/json.")
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_int=_int64, parse_constant=_not_json)
+        except _OutOfRange:
+            raise InvalidInput("Integers must fit in 64 bits (what every store here can hold).",
+                               details=[{"field": "body", "message": "integer out of range"}]) from None
         except (ValueError, UnicodeDecodeError):
             raise HttpError(400, "malformed_json", "The body is not valid JSON.") from None
     try:

@@ -3,8 +3,8 @@
 The steps, and why a crash at any point loses and doubles nothing:
 
 1. Read the dataset pointer (current version, its blobs, the manifest of batch ids it
-   consumed). Mark that manifest's batches consolidated: a previous run may have moved
-   the pointer and died before marking them. Until they are marked they still look
+   consumed). Unless the pointer says so already, mark that manifest's batches
+   consolidated: a previous run may have moved the pointer and died before marking them. Until they are marked they still look
    pending, so this must happen before step 2 reads what is pending.
 2. List the pending batches (bounded per version).
 3. Stream the current version and the pending rows into a NEW blob with a fresh name
@@ -12,7 +12,8 @@ The steps, and why a crash at any point loses and doubles nothing:
    A crash here leaves only unreferenced blobs behind.
 4. Move the pointer to the new version with a precondition on the pointer's version. This
    is the commit: exactly one of two racing runs wins; the loser deletes its blobs.
-5. Mark the batches consolidated and delete versions older than the previous one.
+5. Mark the batches consolidated (dropping their rows), note that on the pointer, and
+   delete versions older than the previous one.
    A crash here is repaired by step 1 of the next run.
 
 Dedupe keeps the first occurrence of each row identity (its id, or its input + expected
@@ -23,6 +24,7 @@ dropped at consolidation (and refused at push time when the cap is visibly reach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -30,9 +32,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import orjson
+
 from shared.bootstrap import Deps
 from shared.errors import ConflictError
-from shared.ports import AlreadyExists, Data, Doc, Order, PreconditionFailed, Query
+from shared.ports import AlreadyExists, Data, Doc, NotFound, Order, PreconditionFailed, Query
 from shared.services.records import PUSH_BATCHES, PUSH_DATASETS, now_iso
 
 MAX_BATCHES_PER_VERSION = 20_000
@@ -86,7 +90,8 @@ async def consolidate(deps: Deps, board: Data) -> Outcome:
     leaderboard_id = board["id"]
     pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
     current = pointer.data if pointer else {}
-    await _mark_consolidated(deps, await _manifest(deps, current))
+    if current and not current.get("marked"):
+        await _mark_consolidated(deps, await _manifest(deps, current))
     batches = [doc.data for doc in await deps.documents.query(pending_query(
         leaderboard_id, limit=MAX_BATCHES_PER_VERSION, select=("id", "row_count", "created_at")))]
     outcome = Outcome(leaderboard_id, current.get("version", 0), current.get("rows", 0),
@@ -105,22 +110,23 @@ async def consolidate(deps: Deps, board: Data) -> Outcome:
         "blob_key": f"{base}.jsonl", "keys_key": f"{base}.keys", "manifest_key": f"{base}.batches.json",
         "previous_blob_key": current.get("blob_key"), "rows": written.rows,
         "consolidated_accepted": current.get("consolidated_accepted", 0) + accepted,
-        "consolidated_at": now_iso(deps),
+        "consolidated_at": now_iso(deps), "marked": False,
     }
-    await _commit(deps, pointer, new_pointer, base)
+    committed = await _commit(deps, pointer, new_pointer, base)
     await _mark_consolidated(deps, ids)
+    with contextlib.suppress(PreconditionFailed):  # a newer version took over; it marks its own
+        await deps.documents.update(PUSH_DATASETS, leaderboard_id, {"marked": True}, if_version=committed.version)
     await _retire_old_versions(deps, leaderboard_id, version)
     written.version, written.batches, written.changed = version, len(batches), True
     written.consolidated_at = new_pointer["consolidated_at"]
     return written
 
 
-async def _commit(deps: Deps, pointer: Doc | None, new_pointer: Data, base: str) -> None:
+async def _commit(deps: Deps, pointer: Doc | None, new_pointer: Data, base: str) -> Doc:
     try:
         if pointer is None:
-            await deps.documents.create(PUSH_DATASETS, new_pointer["leaderboard_id"], new_pointer)
-        else:
-            await deps.documents.update(PUSH_DATASETS, pointer.id, new_pointer, if_version=pointer.version)
+            return await deps.documents.create(PUSH_DATASETS, new_pointer["leaderboard_id"], new_pointer)
+        return await deps.documents.update(PUSH_DATASETS, pointer.id, new_pointer, if_version=pointer.version)
     except (AlreadyExists, PreconditionFailed):
         for suffix in (".jsonl", ".keys", ".batches.json"):
             await deps.blobs.delete(base + suffix)
@@ -136,10 +142,15 @@ async def _manifest(deps: Deps, current: Data) -> list[str]:
 
 
 async def _mark_consolidated(deps: Deps, batch_ids: list[str]) -> None:
+    """Mark batches consolidated and drop their rows, which now live in the dataset.
+
+    The batch keeps its response, so a late retry of the push still replays it.
+    """
     for batch_id in batch_ids:
-        doc = await deps.documents.get(PUSH_BATCHES, batch_id)
-        if doc is not None and doc.data["state"] == "pending":
-            await deps.documents.update(PUSH_BATCHES, batch_id, {"state": "consolidated"})
+        try:
+            await deps.documents.update(PUSH_BATCHES, batch_id, {"state": "consolidated", "rows": []})
+        except NotFound:
+            pass  # deleted with its leaderboard
 
 
 async def _retire_old_versions(deps: Deps, leaderboard_id: str, version: int) -> None:
@@ -187,7 +198,7 @@ async def _write_version(deps: Deps, board: Data, current: Data, batches: list[D
                         outcome.deduplicated += 1
                         continue
                     seen.add(digest)
-                spool.add(json.dumps(stored_row(row, batch["id"], index), ensure_ascii=False).encode() + b"\n",
+                spool.add(orjson.dumps(stored_row(row, batch["id"], index), option=orjson.OPT_APPEND_NEWLINE),
                           digest)
                 outcome.merged += 1
         seen = None  # free the identities before uploading

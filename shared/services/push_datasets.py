@@ -104,9 +104,6 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
             await push_quota.release(deps, workspace_id, leaderboard_id, granted)
             stored = await deps.documents.get(PUSH_BATCHES, batch_id)
             return (stored.data["response"] if stored else response), True
-        response["pending_events"] = await pending_events(deps, leaderboard_id)
-        response["consolidation"]["should_consolidate"] = \
-            response["pending_events"] >= board["consolidate_every_events"]
         if response["consolidation"]["should_consolidate"]:
             await _enqueue_consolidation(deps, board)
     return response, False
@@ -140,6 +137,7 @@ def _refuse_beyond(rows: list[tuple[int, Data]], keep: int, reason: str, message
 async def _response(deps: Deps, board: Data, batch_id: str, accepted: int,
                     rejections: list[Rejection]) -> Data:
     status = "accepted" if not rejections else "partial" if accepted else "rejected"
+    # The quota shards count this push's rows from the reservation on, so they are included.
     pending = await pending_events(deps, board["id"])
     body: Data = {
         "accepted_rows": accepted, "rejected_rows": len(rejections), "status": status,

@@ -99,3 +99,14 @@ async def test_readiness_is_503_with_a_reason_when_a_backend_is_down(client, dep
     response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["documents"].startswith("unreachable")
+
+
+async def test_numbers_no_store_can_hold_are_refused(client, auth):
+    board = {"name": "n", "system_prompt": "{input}", "dataset_type": "PUSH"}
+    created = (await client.post("/api/leaderboards", json=board, headers=auth)).json()["leaderboard"]["id"]
+    url = f"/v1/leaderboard/{created}/dataset/push"
+    headers = {**auth, "Content-Type": "application/json"}
+    huge = await client.post(url, content=b'{"input": "x", "metadata": {"n": 99999999999999999999}}', headers=headers)
+    assert huge.status_code == 422 and huge.json()["error"] == "validation_error"
+    nan = await client.post(url, content=b'{"input": "x", "metadata": {"n": NaN}}', headers=headers)
+    assert nan.status_code == 400 and nan.json()["error"] == "malformed_json"
