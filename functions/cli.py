@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from functions import cli_run
 from shared.auth.scopes import parse_scopes
 from shared.bootstrap import Deps, build
 from shared.config import Settings
@@ -56,11 +57,14 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument("--name", default="cli", help="a label for the token")
     make.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
     commands.add_parser("serve", help="serve every endpoint family on one port")
+    cli_run.add_parser(commands)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "run":
+        return cli_run.run_command(args)  # an API client: it needs no server settings
     settings = Settings()
     if args.command == "serve":
         _serve(settings)

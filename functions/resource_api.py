@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.resource_datasets import ROUTES as DATASET_ROUTES
+from functions.resource_runs import ROUTES as RUN_ROUTES
 from functions.runtime_api import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
@@ -130,6 +132,8 @@ ROUTES = [
           scopes=(S.MODELS_READ,), response=BaseModelList),
     # The seed's alias of the runtime push endpoint: the same handler under the resource paths.
     push_route(f"{LB}/dataset/push"),
+    *RUN_ROUTES,
+    *DATASET_ROUTES,
 ]
 FAMILY = Family("resource_api", "Leaderboards, candidate models and own models; API token.", ROUTES)
 resource_api = entrypoint(FAMILY)

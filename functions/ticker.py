@@ -7,13 +7,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from shared.bootstrap import Deps
-from shared.services import push_datasets
+from shared.services import push_datasets, run_tasks
 
 log = logging.getLogger(__name__)
 
 # The same services the operator family's cron endpoints run.
 JOBS: list[tuple[str, Callable[[Deps], Awaitable[object]]]] = [
     ("consolidate-due", push_datasets.consolidate_due),
+    ("reap-stale-runs", run_tasks.reap_stale_runs),
 ]
 
 

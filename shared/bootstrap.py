@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.auth.secrets import SecretBox
 from shared.config import Settings
 from shared.ports import Blobs, Clock, Documents, Ids, TaskQueue
+from shared.providers.chat import ChatClient
 
 
 class SystemClock:
@@ -32,6 +33,8 @@ class Deps:
     clock: Clock
     ids: Ids
     secrets: SecretBox
+    # Outbound model calls share one pooled HTTP client per process.
+    chat: ChatClient = field(default_factory=ChatClient)
 
 
 def build(settings: Settings) -> Deps:

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     # seconds, as Cloud Scheduler does in production; 0 turns the ticker off.
     ticker_seconds: float = 60.0
     huggingface_base_url: str = "https://huggingface.co"
+    huggingface_token: str = ""
+    huggingface_router_url: str = "https://router.huggingface.co/v1"
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    openrouter_api_key: str = ""
+    max_dataset_bytes: int = 200 * 1024 * 1024
+    # Runs: rows per queued chunk, model calls in flight per candidate, judge when auto-decided.
+    run_chunk_rows: int = 100
+    candidate_concurrency: int = 8
+    stale_run_minutes: float = 30.0
+    default_judge_provider: str = "OpenRouter"
+    default_judge_model: str = "openai/gpt-4o-mini"
 
     gcp_project: str = ""
     firestore_database: str = "(default)"

@@ -144,7 +144,16 @@ class Challenge(ApiOutput):
 class RunSummary(ApiOutput):
     id: str
     status: str
+    run_source: str | None = None
     created_at: str
+    finished_at: str | None = None
+    winner_id: str | None = None
+
+
+class LatestRanking(ApiOutput):
+    run_id: str
+    at: str
+    ranking: list[dict[str, Any]] = Field(description="Entries as in a run's ranking, best first.")
 
 
 class LeaderboardDetail(ApiOutput):
@@ -152,3 +161,4 @@ class LeaderboardDetail(ApiOutput):
     challenge: Challenge
     models: list[CandidatePublic]
     runs: list[RunSummary]
+    ranking: LatestRanking | None = Field(None, description="The ranking of the latest completed run.")

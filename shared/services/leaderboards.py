@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.bootstrap import Deps
-from shared.domain.leaderboard import check_leaderboard, effective_prompt, fold_judge_settings
+from shared.domain.leaderboard import JUDGE_FIELDS, check_leaderboard, effective_prompt, fold_judge_settings
 from shared.errors import InvalidInput
 from shared.ports import Data
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
@@ -21,7 +21,10 @@ async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCre
     fields = body.model_dump()
     if fields.get("schedule") is not None:
         await require_entitlement(deps, workspace_id, "schedules")
-    eval_metadata = fold_judge_settings(fields, fields.get("eval_metadata") or {})
+    # Only judge fields the caller sent may override what eval_metadata says.
+    judge = {name: fields.pop(name) for name in JUDGE_FIELDS if name in fields}
+    sent = {name: value for name, value in judge.items() if name in body.model_fields_set}
+    eval_metadata = fold_judge_settings(sent, fields.get("eval_metadata") or {})
     now = now_iso(deps)
     data = {
         **fields, "eval_metadata": eval_metadata, "id": deps.ids.new_id(), "workspace_id": workspace_id,
@@ -84,6 +87,7 @@ async def leaderboard_detail(deps: Deps, workspace_id: str, leaderboard_id: str)
         "challenge": challenge_of(data),
         "models": [candidates.public(c) for c in models],
         "runs": runs,
+        "ranking": data.get("latest_ranking"),
     }
 
 

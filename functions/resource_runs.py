@@ -1,0 +1,57 @@
+"""Resource family routes for runs: start, list, detail with progress, cancel, per-row results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from shared.auth import scopes as S
+from shared.http.routes import Call, Route
+from shared.schemas.common import Page, PageQuery
+from shared.schemas.runs import RunCreate, RunDetail, RunPublic
+from shared.services import runs
+from shared.services import run_tasks  # noqa: F401 - registers the run task handlers
+
+LB = "/api/leaderboards/{leaderboard_id}"
+
+
+async def start_run(call: Call[RunCreate]) -> Response:
+    run = await runs.start_run(call.deps, call.workspace_id, call.path["leaderboard_id"], call.body.model_ids,
+                               call.body.run_source)
+    return JSONResponse(run, status_code=202)
+
+
+async def list_runs(call: Call[None]) -> dict[str, Any]:
+    items, total = await runs.list_runs(call.deps, call.workspace_id, call.path["leaderboard_id"],
+                                        call.query.limit, call.query.offset)
+    return {"data": items, "count": total, "limit": call.query.limit, "offset": call.query.offset}
+
+
+async def get_run(call: Call[None]) -> dict[str, Any]:
+    run = await runs.get_run(call.deps, call.workspace_id, call.path["leaderboard_id"], call.path["run_id"])
+    return {**run, "progress": await runs.progress(call.deps, run)}
+
+
+async def cancel_run(call: Call[None]) -> dict[str, Any]:
+    return await runs.cancel_run(call.deps, call.workspace_id, call.path["leaderboard_id"], call.path["run_id"])
+
+
+async def run_results(call: Call[None]) -> Response:
+    run = await runs.get_run(call.deps, call.workspace_id, call.path["leaderboard_id"], call.path["run_id"])
+    return StreamingResponse(runs.result_stream(call.deps, run), media_type="application/x-ndjson")
+
+
+ROUTES: list[Route] = [
+    Route("POST", f"{LB}/run", start_run, "Start a run of the leaderboard's candidates (queued)",
+          scopes=(S.LEADERBOARDS_RUN,), body=RunCreate, body_required=False, response=RunPublic, status=202,
+          errors=(409,)),
+    Route("GET", f"{LB}/runs", list_runs, "List runs, newest first",
+          scopes=(S.LEADERBOARDS_READ,), query=PageQuery, response=Page[RunPublic]),
+    Route("GET", f"{LB}/runs/{{run_id}}", get_run, "A run with its ranking and progress",
+          scopes=(S.LEADERBOARDS_READ,), response=RunDetail),
+    Route("POST", f"{LB}/runs/{{run_id}}/cancel", cancel_run, "Cancel a run that has not finished",
+          scopes=(S.LEADERBOARDS_RUN,), response=RunPublic, errors=(409,)),
+    Route("GET", f"{LB}/runs/{{run_id}}/results", run_results, "Per-row results as JSONL",
+          scopes=(S.LEADERBOARDS_READ,), media_type="application/x-ndjson"),
+]

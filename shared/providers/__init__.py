@@ -1,0 +1,1 @@
+"""Outbound calls to model providers over OpenAI-compatible chat completions."""

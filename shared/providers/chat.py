@@ -1,0 +1,218 @@
+"""One async client for OpenAI-compatible chat completions: OpenRouter, Hugging Face, custom
+endpoints, own models and judges all speak it.
+
+Retries: timeouts, connection errors, 429 and 5xx are retried with exponential backoff and
+jitter (a random 50-100% of min(max_delay, base_delay * 2^(attempt-1))), or after the
+provider's Retry-After when it asks for longer. Other failures raise at once. Latency is
+measured per attempt; usage and cost come from the response's `usage` (OpenRouter adds
+`cost` in USD).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.providers.errors import (
+    ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError, ProviderError,
+    ProviderRateLimited, ProviderServerError, ProviderTimeout,
+)
+
+BODY_EXCERPT = 2_000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+    model: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: float = 60.0
+
+    @property
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str | None
+    usage: Usage
+    latency_ms: float
+    attempts: int
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        if retry_after is not None:
+            backoff = max(backoff, min(retry_after, self.max_delay))
+        return backoff
+
+
+def auth_headers(auth_type: str, token: str | None, header_name: str | None = None) -> dict[str, str]:
+    """The header carrying a candidate's token, for each of the five auth types."""
+    if not token:
+        return {}
+    if auth_type == "bearer":
+        return {"Authorization": f"Bearer {token}"}
+    if auth_type == "x-api-key":
+        return {"x-api-key": token}
+    if auth_type == "x-dr.gero-api-key":
+        return {"X-Dr.Gero-Api-Key": token}
+    if auth_type == "authorization":
+        return {"Authorization": token}
+    if auth_type == "custom-header":
+        if not header_name:
+            raise ValueError("custom-header auth needs a header name")
+        return {header_name: token}
+    raise ValueError(f"unknown auth type {auth_type!r}")
+
+
+def openrouter_headers(api_key: str | None, referer: str | None = None, title: str | None = "Dr.Gero") -> dict[str, str]:
+    """OpenRouter's bearer key plus its optional app attribution headers."""
+    headers = auth_headers("bearer", api_key)
+    if referer:
+        headers["HTTP-Referer"] = referer
+    if title:
+        headers["X-Title"] = title
+    return headers
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _provider_message(body: str) -> str:
+    """The human part of an error body: OpenAI/OpenRouter `{"error": {"message"}}` or HF `{"error": "..."}`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:200]
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    if isinstance(error, str):
+        return error
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return data["message"]
+    return body[:200]
+
+
+def _http_error(response: httpx.Response) -> ProviderError:
+    body = response.text[:BODY_EXCERPT]
+    message = f"HTTP {response.status_code}: {_provider_message(body)}"
+    status = response.status_code
+    if status == 429:
+        return ProviderRateLimited(message, status=status, provider_body=body,
+                                   retry_after=_retry_after(response.headers.get("retry-after")))
+    kind = ProviderServerError if status >= 500 else ProviderAuthError if status in (401, 403) else ProviderBadRequest
+    return kind(message, status=status, provider_body=body, retry_after=_retry_after(response.headers.get("retry-after")))
+
+
+def _text(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _completion(response: httpx.Response, latency_ms: float, attempts: int) -> Completion:
+    try:
+        raw = response.json()
+        text = _text(raw["choices"][0]["message"]["content"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        raw, text = None, None
+    if text is None or not isinstance(raw, dict):
+        raise ProviderBadResponse(f"HTTP {response.status_code} without a chat completion",
+                                  status=response.status_code, provider_body=response.text[:BODY_EXCERPT])
+    usage = raw.get("usage") if isinstance(raw.get("usage"), dict) else {}
+    cost = usage.get("cost")
+    return Completion(text, raw.get("model"), Usage(
+        _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")), _int(usage.get("total_tokens")),
+        float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+    ), latency_ms, attempts, raw)
+
+
+class ChatClient:
+    """Chat completions with retries over one pooled httpx client (created on first use)."""
+
+    def __init__(self, http: httpx.AsyncClient | None = None, retry: RetryPolicy = RetryPolicy(),
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._http, self._retry, self._sleep = http, retry, sleep
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+            self._http = httpx.AsyncClient(limits=limits, follow_redirects=False)
+        return self._http
+
+    async def complete(self, endpoint: Endpoint, messages: list[dict[str, Any]], *,
+                       temperature: float | None = None, max_tokens: int | None = None,
+                       response_format: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+                       ) -> Completion:
+        body: dict[str, Any] = {"model": endpoint.model, "messages": messages, "temperature": temperature,
+                                "max_tokens": max_tokens, "response_format": response_format, **(extra or {})}
+        body = {key: value for key, value in body.items() if value is not None}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(endpoint, body, attempt)
+            except ProviderError as exc:
+                exc.attempts = attempt
+                if not exc.retryable or attempt >= self._retry.max_attempts:
+                    raise
+                await self._sleep(self._retry.delay(attempt, exc.retry_after))
+
+    async def _attempt(self, endpoint: Endpoint, body: dict[str, Any], attempt: int) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = await self._client().post(endpoint.url, json=body, headers=endpoint.headers,
+                                                 timeout=endpoint.timeout_seconds)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
+        except httpx.TransportError as exc:
+            raise ProviderConnectionError(f"cannot reach {endpoint.url}: {exc!r}") from exc
+        latency_ms = (time.perf_counter() - started) * 1000
+        if response.status_code >= 300:
+            raise _http_error(response)
+        return _completion(response, latency_ms, attempt)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()

@@ -1,0 +1,79 @@
+"""Run request and response models (seed: drgero-leaderboards-api, "Run a leaderboard")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BeforeValidator, Field
+
+from shared.schemas.common import ApiInput, ApiOutput, normalizer
+
+RunSource = Annotated[Literal["manual", "schedule", "api"], BeforeValidator(normalizer(("manual", "schedule", "api")))]
+
+
+class RunCreate(ApiInput):
+    model_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        None, max_length=100, validation_alias=AliasChoices("model_ids", "modelIds"),
+        description="Candidate (leaderboard model) ids to run; all candidates when absent.")
+    run_source: RunSource = Field("api", validation_alias=AliasChoices("run_source", "runSource"))
+
+
+class RankingEntry(ApiOutput):
+    rank: int
+    candidate_id: str
+    mean_score: float | None
+    ci95: list[float] | None = Field(description="95% paired-bootstrap interval of the mean score.")
+    pass_rate: float | None
+    rows_scored: int
+    failures: int
+    tied_with_leader: bool
+    pareto_front: bool
+    latency_ms_p50: float | None
+    latency_ms_p95: float | None
+    tokens_total: int
+    tokens_per_row: float
+    cost_usd_total: float | None
+    cost_usd_per_row: float | None
+
+
+class RunCandidate(ApiOutput):
+    id: str
+    name: str
+    platform: str
+
+
+class RunPublic(ApiOutput):
+    id: str
+    leaderboard_id: str
+    status: str = Field(description="queued, running, awaiting_human, completed, failed or cancelled.")
+    run_source: str
+    trigger: str | None
+    eval_type: str
+    candidate_ids: list[str]
+    candidates: list[RunCandidate]
+    dataset: dict[str, Any] | None
+    rows: int | None
+    chunks: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    winner_id: str | None
+    ranking: list[RankingEntry] | None
+
+
+class CandidateProgress(ApiOutput):
+    candidate_id: str
+    rows_done: int
+    rows_failed: int
+
+
+class RunProgress(ApiOutput):
+    rows_total: int
+    rows_done: int
+    percent: float
+    candidates: list[CandidateProgress]
+
+
+class RunDetail(RunPublic):
+    progress: RunProgress

@@ -1,0 +1,76 @@
+"""Where a candidate or a judge is called: the OpenAI-compatible endpoint and its credentials.
+
+- OpenRouter: the configured OpenRouter base URL, `model_url` as the model id, the
+  candidate's token or else the workspace's OpenRouter key (or the deployment's).
+- HuggingFace: a full endpoint URL as given, or a model id on the Hugging Face router,
+  with the candidate's token or the workspace's Hugging Face token.
+- Custom: `model_url` is the endpoint (base URL or full /chat/completions URL), called
+  with the candidate's auth type; no `model` field is sent, so single-model servers work.
+- Dr.Gero: the own model's serving endpoint, once a fine-tune has deployed it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.bootstrap import Deps
+from shared.ports import Data
+from shared.providers.chat import Endpoint, auth_headers, openrouter_headers
+from shared.services.records import MODELS
+
+INTEGRATIONS = "integrations"
+
+
+class EndpointUnavailable(Exception):
+    """The candidate cannot be called (no key, model not deployed); recorded per row."""
+
+
+async def workspace_key(deps: Deps, workspace_id: str, provider: str) -> str | None:
+    """A workspace's stored provider key (sealed at rest), if it set one."""
+    doc = await deps.documents.get(INTEGRATIONS, f"{workspace_id}.{provider}")
+    if doc is None or not doc.data.get("key_sealed"):
+        return None
+    return deps.secrets.open(doc.data["key_sealed"])
+
+
+def _token(deps: Deps, candidate: Data) -> str | None:
+    return deps.secrets.open(candidate["token_sealed"]) if candidate.get("token_sealed") else None
+
+
+async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
+    settings = deps.settings
+    platform, url, token = candidate["platform"], candidate.get("model_url"), _token(deps, candidate)
+    if platform == "OpenRouter":
+        key = token or await workspace_key(deps, candidate["workspace_id"], "openrouter") or settings.openrouter_api_key
+        if not key:
+            raise EndpointUnavailable("No OpenRouter key: set one on the candidate or the workspace.")
+        return Endpoint(settings.openrouter_base_url, url, openrouter_headers(key, settings.public_base_url or None))
+    if platform == "HuggingFace":
+        key = token or await workspace_key(deps, candidate["workspace_id"], "huggingface") or settings.huggingface_token
+        headers = auth_headers("bearer", key)
+        if url and url.startswith(("http://", "https://")):
+            return Endpoint(url, None, headers)
+        return Endpoint(settings.huggingface_router_url, url, headers)
+    if platform == "Custom":
+        return Endpoint(url, None, auth_headers(candidate.get("auth_type") or "bearer", token,
+                                               candidate.get("auth_header_name")))
+    model = await deps.documents.get(MODELS, candidate["model_id"])
+    if model is None or not model.data.get("endpoint_url"):
+        raise EndpointUnavailable("This Dr.Gero model has no deployed endpoint yet (fine-tune it first).")
+    return Endpoint(model.data["endpoint_url"], None, auth_headers("bearer", token))
+
+
+async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:
+    """The judge: the leaderboard's judge_provider/judge_model, or the deployment's default."""
+    provider = eval_metadata.get("judge_provider") or deps.settings.default_judge_provider
+    model = eval_metadata.get("judge_model") or deps.settings.default_judge_model
+    judge = {"workspace_id": workspace_id, "platform": _platform(provider), "model_url": model,
+             "auth_type": "bearer", "token_sealed": None}
+    if judge["platform"] == "Custom":
+        judge["model_url"] = eval_metadata.get("judge_url") or model
+    return await candidate_endpoint(deps, judge)
+
+
+def _platform(provider: str) -> str:
+    squashed = "".join(ch for ch in provider.lower() if ch.isalnum())
+    return {"openrouter": "OpenRouter", "huggingface": "HuggingFace", "custom": "Custom"}.get(squashed, "OpenRouter")

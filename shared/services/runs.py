@@ -1,0 +1,103 @@
+"""Runs: start, list, inspect, cancel, and read the per-row results of a leaderboard run.
+
+The work itself happens in queued tasks (see run_tasks): prepare the dataset snapshot,
+then for each candidate one chunk of rows at a time, then rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from shared.bootstrap import Deps
+from shared.errors import ConflictError, InvalidInput, NotFoundError
+from shared.ports import Data, Query
+from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, all_of, get_owned, now_iso, page
+
+RUN_CHUNKS = "run_chunks"
+TERMINAL = ("completed", "failed", "cancelled")
+PREPARE_TASK, CHUNK_TASK, FINALIZE_TASK = "run_prepare", "run_chunk", "run_finalize"
+
+
+async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
+                    run_source: str, trigger: str | None = None) -> Data:
+    """Queue a run of the chosen candidates (all when `model_ids` is None); answers at once."""
+    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    candidates = await all_of(deps, CANDIDATES, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id})
+    if model_ids is not None:
+        known = {c["id"]: c for c in candidates}
+        unknown = [model_id for model_id in model_ids if model_id not in known]
+        if unknown:
+            raise InvalidInput("Some model_ids are not candidates of this leaderboard.",
+                               details=[{"field": "model_ids", "message": f"unknown: {', '.join(unknown)}"}])
+        candidates = [known[model_id] for model_id in dict.fromkeys(model_ids)]
+    if not candidates:
+        raise ConflictError("The leaderboard has no candidate models to run.", code="no_candidates")
+    if board["dataset_type"] == "GET" and not board.get("dataset_url"):
+        raise ConflictError("The leaderboard has no dataset URL.", code="no_dataset")
+    now = now_iso(deps)
+    run = {
+        "id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
+        "status": "queued", "run_source": run_source, "trigger": trigger, "eval_type": board["eval_type"],
+        "candidate_ids": [c["id"] for c in candidates],
+        "candidates": [{"id": c["id"], "name": c["name"], "platform": c["platform"]} for c in candidates],
+        "dataset": None, "rows": None, "chunks": None, "chunk_rows": None,
+        "created_at": now, "started_at": None, "finished_at": None, "error": None, "ranking": None,
+        "winner_id": None,
+    }
+    await deps.documents.create(RUNS, run["id"], run)
+    await deps.queue.enqueue(PREPARE_TASK, {"run_id": run["id"]}, name=f"{run['id']}-prepare")
+    return run
+
+
+async def get_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Data:
+    run = await get_owned(deps, RUNS, run_id, workspace_id, "Run")
+    if run["leaderboard_id"] != leaderboard_id:
+        raise NotFoundError(f"Run {run_id} not found.")
+    return run
+
+
+async def list_runs(deps: Deps, workspace_id: str, leaderboard_id: str, limit: int, offset: int
+                    ) -> tuple[list[Data], int]:
+    await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    return await page(deps, RUNS, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id}, limit, offset)
+
+
+async def progress(deps: Deps, run: Data) -> dict[str, Any]:
+    """Rows done per candidate and overall, from the finished chunk records."""
+    chunks = await deps.documents.query(Query(RUN_CHUNKS, where={"run_id": run["id"]},
+                                              select=("candidate_id", "items", "failed")))
+    per: dict[str, dict[str, int]] = {cid: {"rows_done": 0, "rows_failed": 0} for cid in run["candidate_ids"]}
+    for doc in chunks:
+        entry = per.setdefault(doc.data["candidate_id"], {"rows_done": 0, "rows_failed": 0})
+        entry["rows_done"] += doc.data["items"]
+        entry["rows_failed"] += doc.data["failed"]
+    total = (run["rows"] or 0) * len(run["candidate_ids"])
+    done = sum(entry["rows_done"] for entry in per.values())
+    return {"rows_total": total, "rows_done": done, "percent": round(100 * done / total, 1) if total else 0.0,
+            "candidates": [{"candidate_id": cid, **entry} for cid, entry in per.items()]}
+
+
+async def cancel_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Data:
+    run = await get_run(deps, workspace_id, leaderboard_id, run_id)
+    if run["status"] in TERMINAL:
+        raise ConflictError(f"The run is already {run['status']}.", code="run_finished")
+    changes = {"status": "cancelled", "finished_at": now_iso(deps)}
+    await deps.documents.update(RUNS, run_id, changes)
+    return {**run, **changes}
+
+
+def result_key(run_id: str, candidate_id: str, chunk: int) -> str:
+    return f"runs/{run_id}/results/{candidate_id}/{chunk:06d}.jsonl"
+
+
+def rows_key(run_id: str, chunk: int) -> str:
+    return f"runs/{run_id}/rows/{chunk:06d}.jsonl"
+
+
+async def result_stream(deps: Deps, run: Data) -> AsyncIterator[bytes]:
+    """Every per-row result of the run as JSONL, candidate by candidate, chunk by chunk."""
+    for candidate_id in run["candidate_ids"]:
+        for blob in await deps.blobs.list(f"runs/{run['id']}/results/{candidate_id}/"):
+            async for chunk in deps.blobs.read_stream(blob.key, chunk_size=256 * 1024):
+                yield chunk

@@ -1,0 +1,163 @@
+"""Runs end to end on the embedded default: queued model calls to a local upstream, scoring, ranking."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.services.tasks import runner
+from tests.conftest import make_settings
+from tests.upstream import running_upstream
+
+
+@pytest.fixture
+def settings(tmp_path):
+    # Candidates live on a loopback upstream; small chunks make several chunks per candidate.
+    return make_settings(tmp_path, allow_private_urls=True, run_chunk_rows=4, candidate_concurrency=2)
+
+
+@pytest.fixture
+def upstream():
+    with running_upstream() as server:
+        yield server
+
+
+@pytest.fixture
+async def worker(deps):
+    """The in-process queue's workers (the test client runs no lifespan)."""
+    deps.queue.start(runner(deps))
+    yield deps.queue
+    await deps.queue.stop()
+
+
+CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Japan", "Tokyo"), ("Peru", "Lima"),
+            ("Chile", "Santiago"), ("Kenya", "Nairobi"), ("Egypt", "Cairo"), ("Cuba", "Havana"), ("Fiji", "Suva")]
+
+
+async def _push_board(client, auth, rows, **settings) -> str:
+    body = {"name": "Capitals", "system_prompt": "Name the capital. Reply with the city only.\n{input}",
+            "dataset_type": "PUSH", "eval_type": "exact", **settings}
+    board = (await client.post("/api/leaderboards", json=body, headers=auth)).json()["leaderboard"]["id"]
+    if rows:
+        pushed = await client.post(f"/v1/leaderboard/{board}/dataset/push", json={"rows": rows}, headers=auth)
+        assert pushed.json()["accepted_rows"] == len(rows)
+        await client.post(f"/v1/leaderboard/{board}/dataset/consolidate", headers=auth)
+    return board
+
+
+def _capital_rows() -> list[dict]:
+    # The input's last line is the answer, so the `echo` model is always right.
+    return [{"id": country, "input": f"Country: {country}\n{city}", "expected": city} for country, city in CAPITALS]
+
+
+async def _candidate(client, auth, board, name, url) -> str:
+    response = await client.post(f"/api/leaderboards/{board}/models", headers=auth,
+                                 json={"name": name, "platform": "Custom", "model_url": url})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def _finished(client, auth, board, run_id, worker) -> dict:
+    await worker.drain(timeout=60)
+    run = (await client.get(f"/api/leaderboards/{board}/runs/{run_id}", headers=auth)).json()
+    return run
+
+
+async def test_a_run_scores_every_candidate_ranks_them_and_picks_the_winner(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows())
+    right = await _candidate(client, auth, board, "always right", upstream.model_url("echo"))
+    wrong = await _candidate(client, auth, board, "always Paris", upstream.model_url("const-Paris"))
+    started = await client.post(f"/api/leaderboards/{board}/run", headers=auth,
+                                json={"model_ids": [right, wrong], "run_source": "manual"})
+    assert started.status_code == 202
+    assert (started.json()["status"], started.json()["run_source"]) == ("queued", "manual")
+    run = await _finished(client, auth, board, started.json()["id"], worker)
+    assert run["status"] == "completed", run
+    assert (run["rows"], run["chunks"], run["dataset"]) == (10, 2, {"type": "PUSH", "version": 1})
+    assert run["progress"]["percent"] == 100.0
+    first, second = run["ranking"]
+    assert (first["candidate_id"], first["mean_score"], first["pass_rate"]) == (right, 1.0, 1.0)
+    assert (second["candidate_id"], second["mean_score"]) == (wrong, 0.1)
+    assert first["ci95"] == [1.0, 1.0] and second["ci95"][0] < second["ci95"][1]
+    assert second["tied_with_leader"] is False and first["pareto_front"] is True
+    assert first["tokens_total"] == 150 and first["cost_usd_total"] == pytest.approx(0.001)
+    detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()
+    assert detail["leaderboard"]["chosen_leaderboard_model_id"] == right
+    assert detail["ranking"]["run_id"] == run["id"] and detail["runs"][0]["id"] == run["id"]
+    results = await client.get(f"/api/leaderboards/{board}/runs/{run['id']}/results", headers=auth)
+    lines = [json.loads(line) for line in results.text.splitlines()]
+    assert len(lines) == 20 and {line["row_id"] for line in lines} == {country for country, _ in CAPITALS}
+    assert upstream.calls["echo"] == upstream.calls["const-Paris"] == 10  # no row called twice
+
+
+async def test_failing_providers_fail_rows_not_the_run(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows()[:3])
+    good = await _candidate(client, auth, board, "good", upstream.model_url("echo"))
+    broken = await _candidate(client, auth, board, "broken", upstream.model_url("fail"))
+    garbage = await _candidate(client, auth, board, "garbage", upstream.model_url("garbage"))
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, board, started["id"], worker)
+    assert run["status"] == "completed" and run["run_source"] == "api"
+    by_id = {entry["candidate_id"]: entry for entry in run["ranking"]}
+    assert by_id[good]["failures"] == 0 and by_id[good]["rank"] == 1
+    assert by_id[broken]["failures"] == by_id[garbage]["failures"] == 3
+    results = await client.get(f"/api/leaderboards/{board}/runs/{run['id']}/results", headers=auth)
+    errors = {json.loads(line)["candidate_id"]: json.loads(line)["error"] for line in results.text.splitlines()}
+    assert "upstream exploded" in errors[broken] and "ProviderBadResponse" in errors[garbage]
+
+
+async def test_judge_runs_score_with_the_judge_model(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows()[:4], eval_type="judge",
+                              eval_metadata={"judge_provider": "Custom", "judge_url": f"{upstream.url}/judge/v1",
+                                             "judge_model": "local-judge"})
+    right = await _candidate(client, auth, board, "right", upstream.model_url("echo"))
+    shouty = await _candidate(client, auth, board, "shouty", upstream.model_url("upper"))
+    wrong = await _candidate(client, auth, board, "wrong", upstream.model_url("const-Oslo"))
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, board, started["id"], worker)
+    scores = {entry["candidate_id"]: entry["mean_score"] for entry in run["ranking"]}
+    assert scores == {right: 1.0, shouty: 1.0, wrong: 0.0}
+    assert upstream.calls["judge"] == 12
+    ties = {entry["candidate_id"]: entry["tied_with_leader"] for entry in run["ranking"]}
+    assert ties[right] and ties[shouty] and not ties[wrong]
+
+
+async def test_runs_refuse_unknown_models_and_empty_leaderboards(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows()[:2])
+    unknown = await client.post(f"/api/leaderboards/{board}/run", headers=auth,
+                                json={"model_ids": ["LEADERBOARD_MODEL_ID_1"]})
+    assert unknown.status_code == 422 and "LEADERBOARD_MODEL_ID_1" in unknown.text
+    none = await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})
+    assert none.status_code == 409 and none.json()["error"] == "no_candidates"
+    empty = await _push_board(client, auth, [])
+    await _candidate(client, auth, empty, "echo", upstream.model_url("echo"))
+    started = (await client.post(f"/api/leaderboards/{empty}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, empty, started["id"], worker)
+    assert run["status"] == "failed" and "no consolidated rows" in run["error"]
+
+
+async def test_cancelled_runs_stop_and_stay_cancelled(client, auth, upstream, deps):
+    board = await _push_board(client, auth, _capital_rows())
+    await _candidate(client, auth, board, "echo", upstream.model_url("echo"))
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    cancelled = await client.post(f"/api/leaderboards/{board}/runs/{started['id']}/cancel", headers=auth)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    deps.queue.start(runner(deps))
+    try:
+        await deps.queue.drain()
+    finally:
+        await deps.queue.stop()
+    run = (await client.get(f"/api/leaderboards/{board}/runs/{started['id']}", headers=auth)).json()
+    assert run["status"] == "cancelled" and upstream.calls["echo"] == 0
+    again = await client.post(f"/api/leaderboards/{board}/runs/{started['id']}/cancel", headers=auth)
+    assert again.status_code == 409
+
+
+async def test_runs_are_listed_newest_first(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows()[:2])
+    await _candidate(client, auth, board, "echo", upstream.model_url("echo"))
+    ids = [(await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()["id"] for _ in range(3)]
+    await worker.drain(timeout=60)
+    page = (await client.get(f"/api/leaderboards/{board}/runs?limit=2&offset=0", headers=auth)).json()
+    assert page["count"] == 3 and [run["id"] for run in page["data"]] == ids[::-1][:2]

@@ -1,0 +1,164 @@
+"""The chat client against a real local HTTP server that answers from a script."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.providers.chat import ChatClient, Endpoint, RetryPolicy, auth_headers, openrouter_headers
+from shared.providers.errors import (
+    ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError, ProviderRateLimited,
+    ProviderServerError, ProviderTimeout,
+)
+from tests.upstream import serving
+
+OK = {"id": "c1", "model": "m-1", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
+      "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9, "cost": 0.00042}}
+
+
+class Script:
+    """Answers requests with the scripted (status, headers, body, delay) in order; records requests."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, dict[str, str], bytes, float]] = []
+        self.requests: list[tuple[dict[str, str], dict]] = []
+
+    def then(self, status: int, body: object = OK, headers: dict[str, str] | None = None, delay: float = 0.0) -> "Script":
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.answers.append((status, headers or {}, raw, delay))
+        return self
+
+    def app(self) -> Starlette:
+        async def answer(request: Request) -> Response:
+            self.requests.append((dict(request.headers), await request.json()))
+            status, headers, body, delay = self.answers.pop(0)
+            await asyncio.sleep(delay)
+            return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+        return Starlette(routes=[Route("/v1/chat/completions", answer, methods=["POST"])])
+
+
+@pytest.fixture
+def script():
+    script = Script()
+    with serving(script.app()) as url:
+        script.url = url
+        yield script
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+async def client():
+    sleeps = Sleeps()
+    chat = ChatClient(retry=RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=20), sleep=sleeps)
+    chat.sleeps = sleeps
+    yield chat
+    await chat.aclose()
+
+
+def _endpoint(script, **kwargs) -> Endpoint:
+    return Endpoint(f"{script.url}/v1", "m-1", **kwargs)
+
+
+async def test_a_completion_carries_text_usage_cost_and_latency(script, client):
+    script.then(200)
+    done = await client.complete(_endpoint(script, headers={"Authorization": "Bearer k"}),
+                                 [{"role": "user", "content": "hello"}], temperature=0, max_tokens=5)
+    assert (done.text, done.model, done.attempts) == ("hi", "m-1", 1)
+    assert (done.usage.total_tokens, done.usage.cost_usd) == (9, 0.00042) and done.latency_ms > 0
+    headers, body = script.requests[0]
+    assert body == {"model": "m-1", "messages": [{"role": "user", "content": "hello"}], "temperature": 0,
+                    "max_tokens": 5}
+    assert headers["authorization"] == "Bearer k"
+
+
+async def test_content_parts_are_joined(script, client):
+    script.then(200, {"choices": [{"message": {"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}}]})
+    assert (await client.complete(_endpoint(script), [])).text == "ab"
+
+
+@pytest.mark.parametrize(("auth_type", "name", "value"), [
+    ("bearer", "authorization", "Bearer t0k"), ("x-api-key", "x-api-key", "t0k"),
+    ("x-dr.gero-api-key", "x-dr.gero-api-key", "t0k"), ("authorization", "authorization", "t0k"),
+    ("custom-header", "x-team-key", "t0k")])
+async def test_each_auth_type_reaches_the_server(script, client, auth_type, name, value):
+    script.then(200)
+    await client.complete(_endpoint(script, headers=auth_headers(auth_type, "t0k", "X-Team-Key")), [])
+    assert script.requests[0][0][name] == value
+
+
+def test_openrouter_headers_add_attribution():
+    assert openrouter_headers("k", "https://app.example") == {
+        "Authorization": "Bearer k", "HTTP-Referer": "https://app.example", "X-Title": "Dr.Gero"}
+
+
+async def test_429_waits_for_retry_after_then_succeeds(script, client):
+    script.then(429, {"error": {"message": "slow down"}}, {"Retry-After": "7"}).then(200)
+    done = await client.complete(_endpoint(script), [])
+    assert done.attempts == 2 and client.sleeps.delays == [7.0]
+
+
+async def test_5xx_is_retried_with_growing_jittered_delays(script, client):
+    script.then(500).then(502).then(200)
+    assert (await client.complete(_endpoint(script), [])).attempts == 3
+    first, second = client.sleeps.delays
+    assert 0.25 <= first <= 0.5 and 0.5 <= second <= 1.0
+
+
+async def test_retries_run_out_with_the_last_error(script, client):
+    for _ in range(3):
+        script.then(503, {"error": "Model is overloaded"})
+    with pytest.raises(ProviderServerError) as raised:
+        await client.complete(_endpoint(script), [])
+    assert raised.value.attempts == 3 and raised.value.status == 503 and "overloaded" in raised.value.message
+
+
+@pytest.mark.parametrize(("status", "error"), [(401, ProviderAuthError), (403, ProviderAuthError),
+                                               (400, ProviderBadRequest), (404, ProviderBadRequest)])
+async def test_client_errors_are_not_retried(script, client, status, error):
+    script.then(status, {"error": {"message": "No auth credentials found", "code": status}})
+    with pytest.raises(error) as raised:
+        await client.complete(_endpoint(script), [])
+    assert raised.value.attempts == 1 and "No auth credentials found" in raised.value.message
+    assert raised.value.provider_body and client.sleeps.delays == []
+
+
+async def test_a_body_that_is_not_a_completion_is_a_bad_response(script, client):
+    script.then(200, b"<html>gateway</html>")
+    with pytest.raises(ProviderBadResponse):
+        await client.complete(_endpoint(script), [])
+
+
+async def test_timeouts_are_retried_then_raised(script, client):
+    for _ in range(3):
+        script.then(200, delay=1.0)
+    with pytest.raises(ProviderTimeout) as raised:
+        await client.complete(_endpoint(script, timeout_seconds=0.2), [])
+    assert raised.value.attempts == 3
+
+
+async def test_a_closed_port_is_a_connection_error(client):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ProviderConnectionError):
+        await client.complete(Endpoint(f"http://127.0.0.1:{port}/v1", None), [])
+    assert len(client.sleeps.delays) == 2
+
+
+def test_rate_limits_are_retryable_and_auth_errors_are_not():
+    assert ProviderRateLimited.retryable and not ProviderAuthError.retryable
