@@ -9,8 +9,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from shared.auth import scopes as S
 from shared.http.routes import Call, Route
 from shared.schemas.common import Page, PageQuery
-from shared.schemas.runs import RunCreate, RunDetail, RunPublic
-from shared.services import runs
+from shared.schemas.runs import Annotation, AnnotationCreate, AnnotationQuery, RunCreate, RunDetail, RunPublic
+from shared.services import annotations, runs
 from shared.services import run_tasks  # noqa: F401 - registers the run task handlers
 
 LB = "/api/leaderboards/{leaderboard_id}"
@@ -42,6 +42,18 @@ async def run_results(call: Call[None]) -> Response:
     return StreamingResponse(runs.result_stream(call.deps, run), media_type="application/x-ndjson")
 
 
+async def list_annotations(call: Call[None]) -> dict[str, Any]:
+    items, total = await annotations.list_annotations(
+        call.deps, call.workspace_id, call.path["leaderboard_id"], call.path["run_id"], call.query.status,
+        call.query.limit, call.query.offset)
+    return {"data": items, "count": total, "limit": call.query.limit, "offset": call.query.offset}
+
+
+async def annotate(call: Call[AnnotationCreate]) -> dict[str, Any]:
+    return await annotations.annotate(call.deps, call.workspace_id, call.path["leaderboard_id"],
+                                      call.path["run_id"], call.path["item_id"], call.body.score, call.body.comment)
+
+
 ROUTES: list[Route] = [
     Route("POST", f"{LB}/run", start_run, "Start a run of the leaderboard's candidates (queued)",
           scopes=(S.LEADERBOARDS_RUN,), body=RunCreate, body_required=False, response=RunPublic, status=202,
@@ -54,4 +66,8 @@ ROUTES: list[Route] = [
           scopes=(S.LEADERBOARDS_RUN,), response=RunPublic, errors=(409,)),
     Route("GET", f"{LB}/runs/{{run_id}}/results", run_results, "Per-row results as JSONL",
           scopes=(S.LEADERBOARDS_READ,), media_type="application/x-ndjson"),
+    Route("GET", f"{LB}/runs/{{run_id}}/annotations", list_annotations, "Human annotation queue of a run",
+          scopes=(S.LEADERBOARDS_READ,), query=AnnotationQuery, response=Page[Annotation]),
+    Route("POST", f"{LB}/runs/{{run_id}}/annotations/{{item_id}}", annotate, "Score one item (0 to 1)",
+          scopes=(S.LEADERBOARDS_WRITE,), body=AnnotationCreate, response=Annotation, errors=(409,)),
 ]

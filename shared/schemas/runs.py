@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BeforeValidator, Field
 
-from shared.schemas.common import ApiInput, ApiOutput, normalizer
+from shared.schemas.common import ApiInput, ApiOutput, PageQuery, normalizer
 
 RunSource = Annotated[Literal["manual", "schedule", "api"], BeforeValidator(normalizer(("manual", "schedule", "api")))]
 
@@ -77,3 +77,27 @@ class RunProgress(ApiOutput):
 
 class RunDetail(RunPublic):
     progress: RunProgress
+
+
+class AnnotationQuery(PageQuery):
+    status: Literal["pending", "scored"] | None = Field(None, description="Only items in this state.")
+
+
+class AnnotationCreate(ApiInput):
+    score: float = Field(ge=0, le=1)
+    comment: str | None = Field(None, max_length=5_000)
+
+
+class Annotation(ApiOutput):
+    id: str = Field(description="The item id to score.")
+    run_id: str
+    candidate_id: str
+    row_id: str
+    input: str
+    expected: str | None
+    output: str | None
+    status: str
+    score: float | None
+    comment: str | None
+    created_at: str
+    scored_at: str | None

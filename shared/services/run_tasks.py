@@ -31,6 +31,7 @@ from shared.errors import InvalidInput
 from shared.ports import AlreadyExists, Data, Order, PreconditionFailed, Query
 from shared.providers.chat import Endpoint
 from shared.providers.errors import ProviderError
+from shared.services import annotations
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
@@ -220,12 +221,19 @@ async def finalize(deps: Deps, payload: Data) -> None:
     if run is None or run["status"] in TERMINAL:
         return
     candidates = {cid: CandidateRows(cid) for cid in run["candidate_ids"]}
-    pending_human = 0
+    human = await annotations.scores(deps, run["id"]) if run["eval_type"] == "human" else {}
+    waiting: list[Data] = []
     for cid, rows in candidates.items():
         for chunk in range(run["chunks"] or 0):
             for result in await _chunk_results_or_failures(deps, run, cid, chunk):
-                pending_human += result["status"] == "pending_human"
+                if result["status"] == "pending_human":
+                    result["score"] = human.get((cid, result["row_id"]))
+                    if result["score"] is None:
+                        waiting.append(result)
                 _collect(rows, result)
+    pending_human = len(waiting)
+    if waiting:
+        await annotations.open_annotations(deps, run, waiting)
     ranking = rank(list(candidates.values()), scoring.PASS_THRESHOLD)
     winner = ranking[0]["candidate_id"] if ranking and ranking[0]["mean_score"] is not None else None
     status = "awaiting_human" if pending_human else "completed"

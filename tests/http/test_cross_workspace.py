@@ -11,12 +11,12 @@ from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardUpdate
 from shared.schemas.models import ModelUpdate
 from shared.schemas.push import PushBody, PushTokenCreate
-from shared.schemas.runs import RunCreate
+from shared.schemas.runs import AnnotationCreate, RunCreate
 from tests.factories import openrouter_candidate, own_model, push_leaderboard
 
 BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
           ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
-          PushTokenCreate: {"name": "stolen"}, RunCreate: {}}
+          PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1}}
 # Every family's routes that name a resource, so a new route is covered without editing this file.
 ROUTES_WITH_IDS = [r for family in FAMILIES for r in family.routes
                    if r.path_params and r.auth in ("api_token", "push", "session")]
@@ -32,7 +32,7 @@ async def owned(client, tenants) -> dict[str, str]:
                               json={"name": "ours", "model_id": model["id"]})).json()
     run = (await client.post(f"/api/leaderboards/{board['id']}/run", headers=a, json={})).json()
     return {"leaderboard_id": board["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
-            "run_id": run["id"]}
+            "run_id": run["id"], "item_id": str(uuid.uuid4())}  # annotation items exist only in human runs
 
 
 def request_for(route, ids):

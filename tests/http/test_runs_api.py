@@ -161,3 +161,27 @@ async def test_runs_are_listed_newest_first(client, auth, upstream, worker):
     await worker.drain(timeout=60)
     page = (await client.get(f"/api/leaderboards/{board}/runs?limit=2&offset=0", headers=auth)).json()
     assert page["count"] == 3 and [run["id"] for run in page["data"]] == ids[::-1][:2]
+
+
+async def test_human_runs_wait_for_every_score_then_rank(client, auth, upstream, worker):
+    board = await _push_board(client, auth, _capital_rows()[:2], eval_type="human")
+    good = await _candidate(client, auth, board, "good", upstream.model_url("echo"))
+    bad = await _candidate(client, auth, board, "bad", upstream.model_url("const-Oslo"))
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, board, started["id"], worker)
+    assert run["status"] == "awaiting_human"
+    url = f"/api/leaderboards/{board}/runs/{run['id']}/annotations"
+    queue = (await client.get(f"{url}?status=pending", headers=auth)).json()
+    assert queue["count"] == 4 and {item["output"] for item in queue["data"]} == {"Paris", "Rome", "Oslo"}
+    for item in queue["data"]:
+        score = 1.0 if item["candidate_id"] == good else 0.25
+        answer = await client.post(f"{url}/{item['id']}", headers=auth, json={"score": score, "comment": "ok"})
+        assert answer.status_code == 200 and answer.json()["status"] == "scored"
+    bad_score = await client.post(f"{url}/{queue['data'][0]['id']}", headers=auth, json={"score": 2})
+    assert bad_score.status_code == 422
+    run = await _finished(client, auth, board, run["id"], worker)
+    assert run["status"] == "completed"
+    assert {e["candidate_id"]: e["mean_score"] for e in run["ranking"]} == {good: 1.0, bad: 0.25}
+    late = await client.post(f"{url}/{queue['data'][0]['id']}", headers=auth, json={"score": 0.5})
+    assert late.status_code == 409
+    assert (await client.get(f"{url}?status=pending", headers=auth)).json()["count"] == 0
