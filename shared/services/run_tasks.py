@@ -180,7 +180,7 @@ async def _evaluate_row(deps: Deps, run: Data, board: Data, candidate_id: str, e
                         judge: Endpoint | None, template: str, row: Data) -> Data:
     messages = [{"role": "user", "content": fill_prompt(template, row)}]
     try:
-        completion = await deps.chat.complete(endpoint, messages)
+        completion = await deps.chat.complete(endpoint, messages, max_tokens=deps.settings.run_max_tokens)
     except ProviderError as exc:
         return _failed(row, run, f"{type(exc).__name__}: {exc.message}", candidate_id)
     result = {"row_id": row["id"], "candidate_id": candidate_id, "status": "scored", "error": None,
@@ -205,7 +205,8 @@ async def _judge(deps: Deps, judge: Endpoint | None, row: Data, answer: str) -> 
     last_error = "the judge's replies held no score"
     for _ in range(JUDGE_ATTEMPTS):
         try:
-            reply = await deps.chat.complete(judge, messages, temperature=0, response_format=scoring.JUDGE_SCHEMA)
+            reply = await deps.chat.complete(judge, messages, temperature=0, response_format=scoring.JUDGE_SCHEMA,
+                                             max_tokens=deps.settings.judge_max_tokens)
         except ProviderError as exc:
             last_error = f"judge {type(exc).__name__}: {exc.message}"
             break

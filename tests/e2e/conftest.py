@@ -57,11 +57,21 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from _live_server(tmp_path_factory.mktemp("live"), {})
+
+
+@pytest.fixture(scope="session")
+def local_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server allowed to call models on loopback, as a developer's machine would be."""
+    yield from _live_server(tmp_path_factory.mktemp("local"), {
+        "DRGERO_ALLOW_PRIVATE_URLS": "true", "DRGERO_RUN_MAX_TOKENS": "48", "DRGERO_JUDGE_MAX_TOKENS": "160"})
+
+
+def _live_server(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:
     assert DRGERO.exists(), f"{DRGERO} is missing: install the project (make install-dev)"
-    home = tmp_path_factory.mktemp("live")
     port = free_port()
     env = {**os.environ, "DRGERO_DATA_DIR": str(home / "data"), "PORT": str(port),
-           "DRGERO_BACKEND": "embedded"}
+           "DRGERO_BACKEND": "embedded", **extra_env}
     token = drgero("token", "create", "--workspace", "acme", "--scopes", "all", env=env).stdout.splitlines()[-1]
     log = home / "serve.log"
     with log.open("wb") as sink:
