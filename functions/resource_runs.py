@@ -9,8 +9,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from shared.auth import scopes as S
 from shared.http.routes import Call, Route
 from shared.schemas.common import Page, PageQuery
-from shared.schemas.runs import Annotation, AnnotationCreate, AnnotationQuery, RunCreate, RunDetail, RunPublic
-from shared.services import annotations, runs
+from shared.schemas.runs import (
+    Annotation, AnnotationCreate, AnnotationQuery, ImprovedRun, RunCreate, RunDetail, RunPublic,
+)
+from shared.services import annotations, auto_labels, runs
 from shared.services import run_tasks  # noqa: F401 - registers the run task handlers
 
 LB = "/api/leaderboards/{leaderboard_id}"
@@ -19,6 +21,12 @@ LB = "/api/leaderboards/{leaderboard_id}"
 async def start_run(call: Call[RunCreate]) -> Response:
     run = await runs.start_run(call.deps, call.workspace_id, call.path["leaderboard_id"], call.body.model_ids,
                                call.body.run_source)
+    return JSONResponse(run, status_code=202)
+
+
+async def improve_dataset(call: Call[RunCreate]) -> Response:
+    run = await auto_labels.improve_and_run(call.deps, call.workspace_id, call.path["leaderboard_id"],
+                                            call.body.model_ids, call.body.run_source)
     return JSONResponse(run, status_code=202)
 
 
@@ -57,6 +65,10 @@ async def annotate(call: Call[AnnotationCreate]) -> dict[str, Any]:
 ROUTES: list[Route] = [
     Route("POST", f"{LB}/run", start_run, "Start a run of the leaderboard's candidates (queued)",
           scopes=(S.LEADERBOARDS_RUN,), body=RunCreate, body_required=False, response=RunPublic, status=202,
+          errors=(409,)),
+    Route("POST", f"{LB}/improve-dataset", improve_dataset,
+          "Consolidate, auto-label missing answers, drop empty and repeated rows, then run",
+          scopes=(S.LEADERBOARDS_RUN,), body=RunCreate, body_required=False, response=ImprovedRun, status=202,
           errors=(409,)),
     Route("GET", f"{LB}/runs", list_runs, "List runs, newest first",
           scopes=(S.LEADERBOARDS_READ,), query=PageQuery, response=Page[RunPublic]),

@@ -13,7 +13,9 @@ from shared.http.routes import Call, Route
 from shared.schemas.push import (
     ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
 )
-from shared.services import consolidation, push_datasets, push_tokens
+from shared.schemas.runs import AutoLabels
+from shared.services import auto_labels, consolidation, push_datasets, push_tokens
+from shared.services.records import LEADERBOARDS, get_owned
 
 BOARD = "/v1/leaderboard/{leaderboard_id}"
 
@@ -72,6 +74,11 @@ async def revoke_push_tokens(call: Call[None]) -> dict[str, Any]:
             "revoked": await push_tokens.revoke_push_tokens(call.deps, leaderboard_id)}
 
 
+async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
+    board = await get_owned(call.deps, LEADERBOARDS, call.path["leaderboard_id"], call.workspace_id, "Leaderboard")
+    return await auto_labels.generate(call.deps, board)
+
+
 def push_route(path: str) -> Route:
     """The push endpoint; the resource family serves the same handler under /api/leaderboards."""
     return Route("POST", path, push_rows, "Push rows into a PUSH dataset (API token or hpd_ push token)",
@@ -90,6 +97,9 @@ ROUTES: list[Route] = [
     Route("POST", f"{BOARD}/dataset/token", create_push_token, "Create a push token (shown once)",
           scopes=(S.LEADERBOARDS_WRITE,), body=PushTokenCreate, body_required=False,
           response=PushTokenCreated, status=201, errors=(409,)),
+    Route("POST", f"{BOARD}/dataset/auto-labels", generate_auto_labels,
+          "Label rows without an expected answer with the labeler model (stored beside the dataset version)",
+          scopes=(S.LEADERBOARDS_WRITE,), response=AutoLabels, errors=(409,)),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",
           scopes=(S.LEADERBOARDS_WRITE,), response=PushTokensRevoked, errors=(409,)),
 ]

@@ -101,3 +101,23 @@ class Annotation(ApiOutput):
     comment: str | None
     created_at: str
     scored_at: str | None
+
+
+class LabelFailure(ApiOutput):
+    row_id: str
+    error: str | None
+
+
+class AutoLabels(ApiOutput):
+    leaderboard_id: str
+    dataset: dict[str, Any]
+    rows: int = Field(description="Rows of the dataset version that needed or have a label.")
+    labels: int = Field(description="Labels in the label set now.")
+    already_labeled: int
+    labeled: int
+    failed: int
+    failures: list[LabelFailure]
+
+
+class ImprovedRun(RunPublic):
+    improvements: dict[str, Any] = Field(description="What consolidation and auto-labelling did first.")

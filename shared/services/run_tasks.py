@@ -31,7 +31,8 @@ from shared.errors import InvalidInput
 from shared.ports import AlreadyExists, Data, Order, PreconditionFailed, Query
 from shared.providers.chat import Endpoint
 from shared.providers.errors import ProviderError
-from shared.services import annotations
+from shared.services import annotations, auto_labels
+from shared.services.consolidation import row_digest
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
@@ -85,10 +86,23 @@ async def prepare(deps: Deps, payload: Data) -> None:
 async def _snapshot(deps: Deps, run: Data, board: Data) -> Data:
     """Freeze the rows this run evaluates into chunk blobs, so every chunk sees the same data."""
     rows, description = await dataset_rows(deps, board)
+    # improve-dataset runs use the labels they just made, whatever the leaderboard's default
+    use_labels = board.get("dataset_auto_labels") or run.get("improve")
+    labels = await auto_labels.labels_for(deps, board["id"], description) if use_labels else {}
     size = max(deps.settings.run_chunk_rows, 4 * deps.settings.candidate_concurrency)
     buffer: list[bytes] = []
-    count = chunks = 0
+    count = chunks = dropped = 0
+    seen: set[bytes] = set()
     async for row in rows:
+        if not row.get("expected") and row["id"] in labels:
+            row = {**row, "expected": labels[row["id"]], "auto_label": True}
+        if run.get("improve"):
+            # improve-dataset runs leave out empty and repeated rows
+            digest = row_digest(row if row.get("id") is None else {**row, "id": None})
+            if not row["input"].strip() or digest in seen:
+                dropped += 1
+                continue
+            seen.add(digest)
         buffer.append(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
         count += 1
         if len(buffer) == size:
@@ -97,7 +111,8 @@ async def _snapshot(deps: Deps, run: Data, board: Data) -> Data:
     if buffer:
         await deps.blobs.put(rows_key(run["id"], chunks), b"".join(buffer), content_type="application/x-ndjson")
         chunks += 1
-    changes = {"dataset": description, "rows": count, "chunks": chunks, "chunk_rows": size,
+    changes = {"dataset": {**description, "auto_labels": len(labels), "dropped_rows": dropped},
+               "rows": count, "chunks": chunks, "chunk_rows": size,
                "status": "running", "started_at": now_iso(deps)}
     await deps.documents.update(RUNS, run["id"], changes)
     return {**run, **changes}

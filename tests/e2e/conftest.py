@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.emulators import free_port
+from tests.upstream import running_upstream
 
 DRGERO = Path(sys.executable).with_name("drgero")
 
@@ -56,8 +57,16 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from _live_server(tmp_path_factory.mktemp("live"), {})
+def fake_openrouter() -> Iterator[str]:
+    """OpenRouter's API stood in for by the local upstream (answers with the prompt's last line)."""
+    with running_upstream() as upstream:
+        yield upstream.model_url("echo")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, fake_openrouter: str) -> Iterator[LiveServer]:
+    yield from _live_server(tmp_path_factory.mktemp("live"), {
+        "DRGERO_OPENROUTER_BASE_URL": fake_openrouter, "DRGERO_OPENROUTER_API_KEY": "sk-or-local-test"})
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ ROUTES = [route for family in FAMILIES for route in family.routes] + common_rout
 # (method, path as the documents write it) -> what will serve it.
 NOT_YET_SERVED = {
     ("POST", "/api/leaderboards/$LEADERBOARD_ID/models/auto-select"): "session APIs",
-    ("POST", "/v1/leaderboard/$PUSH_LEADERBOARD_ID/dataset/auto-labels"): "runs (auto-labels)",
 }
 
 

@@ -76,6 +76,6 @@ async def test_get_leaderboards_run_on_the_fetched_file_and_reuse_it_by_etag(cli
     for started in (first, second):
         run = (await client.get(f"/api/leaderboards/{board}/runs/{started['id']}", headers=auth)).json()
         assert run["status"] == "completed" and run["rows"] == 3
-        assert run["dataset"] == {"type": "GET", "url": upstream.url + PATH}
+        assert run["dataset"] == {"type": "GET", "url": upstream.url + PATH, "auto_labels": 0, "dropped_rows": 0}
         assert run["ranking"][0]["mean_score"] == 1.0
     assert (upstream.calls["file"], upstream.calls["file_not_modified"]) == (2, 1)  # revalidated by ETag

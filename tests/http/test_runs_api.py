@@ -74,7 +74,8 @@ async def test_a_run_scores_every_candidate_ranks_them_and_picks_the_winner(clie
     assert (started.json()["status"], started.json()["run_source"]) == ("queued", "manual")
     run = await _finished(client, auth, board, started.json()["id"], worker)
     assert run["status"] == "completed", run
-    assert (run["rows"], run["chunks"], run["dataset"]) == (10, 2, {"type": "PUSH", "version": 1})
+    assert (run["rows"], run["chunks"]) == (10, 2)
+    assert run["dataset"] == {"type": "PUSH", "version": 1, "auto_labels": 0, "dropped_rows": 0}
     assert run["progress"]["percent"] == 100.0
     first, second = run["ranking"]
     assert (first["candidate_id"], first["mean_score"], first["pass_rate"]) == (right, 1.0, 1.0)
@@ -185,3 +186,38 @@ async def test_human_runs_wait_for_every_score_then_rank(client, auth, upstream,
     late = await client.post(f"{url}/{queue['data'][0]['id']}", headers=auth, json={"score": 0.5})
     assert late.status_code == 409
     assert (await client.get(f"{url}?status=pending", headers=auth)).json()["count"] == 0
+
+
+async def test_auto_labels_fill_missing_answers_and_runs_use_them(client, auth, upstream, worker):
+    rows = [{"id": "a", "input": "q\nalpha", "expected": "ALPHA"}, {"id": "b", "input": "q\nbeta"},
+            {"id": "c", "input": "q\ngamma"}]
+    board = await _push_board(client, auth, rows, eval_metadata={
+        "labeler_provider": "Custom", "labeler_url": upstream.model_url("upper")})
+    labels = await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)
+    assert labels.status_code == 200, labels.text
+    assert {k: labels.json()[k] for k in ("labeled", "already_labeled", "failed", "labels")} == \
+        {"labeled": 2, "already_labeled": 0, "failed": 0, "labels": 2}
+    again = (await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)).json()
+    assert (again["labeled"], again["already_labeled"]) == (0, 2)
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"dataset_auto_labels": True})
+    shouty = await _candidate(client, auth, board, "shouty", upstream.model_url("upper"))
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, board, started["id"], worker)
+    assert run["dataset"]["auto_labels"] == 2
+    assert run["ranking"][0]["candidate_id"] == shouty and run["ranking"][0]["mean_score"] == 1.0
+
+
+async def test_improve_dataset_consolidates_labels_and_drops_repeats(client, auth, upstream, worker):
+    rows = [{"id": "1", "input": "q\nParis", "expected": "Paris"}, {"id": "2", "input": "q\nParis", "expected": "Paris"},
+            {"id": "3", "input": "q\nRome"}]
+    board = await _push_board(client, auth, [], eval_metadata={
+        "labeler_provider": "Custom", "labeler_url": upstream.model_url("echo")})
+    await client.post(f"/v1/leaderboard/{board}/dataset/push", json={"rows": rows}, headers=auth)
+    await _candidate(client, auth, board, "echo", upstream.model_url("echo"))
+    started = await client.post(f"/api/leaderboards/{board}/improve-dataset", headers=auth, json={})
+    assert started.status_code == 202
+    steps = started.json()["improvements"]
+    assert steps["consolidation"]["merged_rows"] == 3 and steps["labels"]["labeled"] == 1
+    run = await _finished(client, auth, board, started.json()["id"], worker)
+    assert (run["rows"], run["dataset"]["dropped_rows"], run["dataset"]["auto_labels"]) == (2, 1, 1)
+    assert run["trigger"] == "improve-dataset" and run["ranking"][0]["mean_score"] == 1.0

@@ -1,0 +1,109 @@
+"""Auto-labels: an LLM labeler writes the expected answer of rows that have none.
+
+The labeler is `eval_metadata.labeler_provider` / `labeler_model` (`labeler_url` for a
+Custom one), or else the judge. Labels are stored as a label set beside the dataset
+version they were made for (`datasets/{leaderboard}/labels/{version}.jsonl`), never by
+rewriting the dataset: a new version gets its own label set. Runs use the label set of
+the version they read when the leaderboard's `dataset_auto_labels` is on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import orjson
+
+from shared.bootstrap import Deps
+from shared.errors import ConflictError
+from shared.ports import Data
+from shared.providers.errors import ProviderError
+from shared.services.datasets import DatasetUnavailable, dataset_rows
+from shared.services.endpoints import EndpointUnavailable, judge_endpoint
+from shared.services.records import now_iso
+
+LABEL_SETS = "dataset_labels"
+LABEL_SYSTEM = "Answer the task below as well as you can. Reply with the answer only."
+
+
+def _version_key(description: dict[str, Any]) -> str:
+    return f"v{description['version']}" if description["type"] == "PUSH" else "get"
+
+
+def label_key(leaderboard_id: str, description: dict[str, Any]) -> str:
+    return f"datasets/{leaderboard_id}/labels/{_version_key(description)}.jsonl"
+
+
+async def labels_for(deps: Deps, leaderboard_id: str, description: dict[str, Any]) -> dict[str, str]:
+    """row id -> label, for the dataset version described (empty when there is no label set)."""
+    key = label_key(leaderboard_id, description)
+    if await deps.blobs.stat(key) is None:
+        return {}
+    data, _ = await deps.blobs.get(key)
+    return {entry["row_id"]: entry["expected"] for entry in map(json.loads, data.splitlines()) if entry.get("expected")}
+
+
+async def generate(deps: Deps, board: Data) -> dict[str, Any]:
+    """Label every row of the current dataset that has no expected answer; returns the counts."""
+    try:
+        rows, description = await dataset_rows(deps, board)
+        eval_metadata = board.get("eval_metadata") or {}
+        labeler = await judge_endpoint(deps, board["workspace_id"], {
+            "judge_provider": eval_metadata.get("labeler_provider") or eval_metadata.get("judge_provider"),
+            "judge_model": eval_metadata.get("labeler_model") or eval_metadata.get("judge_model"),
+            "judge_url": eval_metadata.get("labeler_url") or eval_metadata.get("judge_url")})
+    except (DatasetUnavailable, EndpointUnavailable) as exc:
+        raise ConflictError(f"Cannot label: {exc}", code="labels_unavailable") from None
+    existing = await labels_for(deps, board["id"], description)
+    missing = [row async for row in rows if not row.get("expected") and row["id"] not in existing]
+    counts = {"rows": 0, "already_labeled": len(existing), "labeled": 0, "failed": 0, "failures": []}
+    limit = asyncio.Semaphore(deps.settings.candidate_concurrency)
+
+    async def label(row: Data) -> tuple[str, str | None, str | None]:
+        async with limit:
+            try:
+                reply = await deps.chat.complete(labeler, [{"role": "system", "content": LABEL_SYSTEM},
+                                                           {"role": "user", "content": row["input"]}],
+                                                 temperature=0, max_tokens=deps.settings.run_max_tokens)
+            except ProviderError as exc:
+                return row["id"], None, exc.message
+            return row["id"], reply.text.strip() or None, None if reply.text.strip() else "empty label"
+
+    for row_id, text, error in await asyncio.gather(*(label(row) for row in missing)):
+        if text is None:
+            counts["failed"] += 1
+            counts["failures"].append({"row_id": row_id, "error": error})
+        else:
+            existing[row_id] = text
+            counts["labeled"] += 1
+    body = b"".join(orjson.dumps({"row_id": row_id, "expected": text}, option=orjson.OPT_APPEND_NEWLINE)
+                    for row_id, text in existing.items())
+    key = label_key(board["id"], description)
+    await deps.blobs.put(key, body, content_type="application/x-ndjson")
+    record = {"leaderboard_id": board["id"], "workspace_id": board["workspace_id"], "dataset": description,
+              "blob_key": key, "labels": len(existing), "updated_at": now_iso(deps)}
+    await deps.documents.set(LABEL_SETS, board["id"], record)
+    counts["rows"] = len(missing) + counts["already_labeled"]
+    counts["failures"] = counts["failures"][:20]
+    return {"leaderboard_id": board["id"], "dataset": description, "labels": len(existing), **counts}
+
+
+async def improve_and_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
+                          run_source: str) -> dict[str, Any]:
+    """Consolidate pending rows, label rows without an expected answer, then run without empty or repeated rows."""
+    from shared.services import runs
+    from shared.services.consolidation import consolidate
+    from shared.services.records import LEADERBOARDS, get_owned
+
+    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    steps: dict[str, Any] = {"consolidation": None, "labels": None}
+    if board["dataset_type"] == "PUSH":
+        steps["consolidation"] = (await consolidate(deps, board)).as_json()
+    try:
+        steps["labels"] = await generate(deps, board)
+    except ConflictError as exc:
+        steps["labels"] = {"error": exc.code, "message": exc.message}
+    run = await runs.start_run(deps, workspace_id, leaderboard_id, model_ids, run_source, trigger="improve-dataset",
+                               improve=True)
+    return {**run, "improvements": steps}
