@@ -37,16 +37,17 @@ Rejection reasons: `not_an_object`, `missing_input`, `invalid_messages`, `invali
 breaking several rules reports the first one found, looking at expected and input, then
 id, metadata, lengths and metadata size. `invalid_value` covers what JSON storage cannot
 hold faithfully: nesting deeper than the interpreter can serialize, non-finite floats,
-integers too long to print, keys of mixed types, and strings with a lone UTF-16 surrogate
+integers too long to print or beyond 64 bits, keys of mixed types, and strings with a lone UTF-16 surrogate
 (a JSON body may escape one, UTF-8 cannot encode it).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 MAX_ROWS_PER_REQUEST = 500
 MAX_FIELD_CHARS = 32_000        # input / expected, after conversion to text
@@ -111,18 +112,11 @@ def normalize(raw: Any, index: int, pushed_at: str) -> dict[str, Any] | Rejectio
         row["messages"] = conversation
     row["metadata"] = metadata
     row["pushed_at"] = pushed_at
+    try:
+        orjson.dumps(row)  # the encoder storage uses: 64-bit integers, UTF-8 strings, string keys
+    except TypeError:
+        return Rejection(index, "invalid_value", "A value cannot be stored: integers must fit in 64 bits.")
     return row
-
-
-def dedupe_key(row: dict[str, Any]) -> str:
-    """The row's identity for dedupe: 'id:' + id when the row has one, else 'content:' + the
-    sha256 hex of the canonical JSON of [input, expected], so a null and an empty expected differ."""
-    if row.get("id") is not None:
-        return "id:" + row["id"]
-    canonical = json.dumps([row["input"], row.get("expected")], sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
-    # surrogatepass: hashing must not raise even for a row built outside normalize.
-    return "content:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Reject(Exception):

@@ -150,6 +150,9 @@ async def _parse_body(route: Route, request: Request, limit: int) -> Any:
                                details=[{"field": "body", "message": "integer out of range"}]) from None
         except (ValueError, UnicodeDecodeError):
             raise HttpError(400, "malformed_json", "The body is not valid JSON.") from None
+        except RecursionError:
+            raise InvalidInput("The body nests deeper than this service accepts.",
+                               details=[{"field": "body", "message": "nested too deeply"}]) from None
     try:
         return route.body.model_validate(data)
     except ValidationError as exc:

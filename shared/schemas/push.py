@@ -32,7 +32,7 @@ class PushConsolidation(ApiOutput):
 class RowRejection(ApiOutput):
     index: int = Field(description="Position of the row in the request.")
     reason: str = Field(description="missing_input, invalid_messages, invalid_id, invalid_metadata, "
-                                    "metadata_too_large, field_too_long, not_an_object, duplicate, "
+                                    "metadata_too_large, field_too_long, invalid_value, not_an_object, duplicate, "
                                     "quota_exceeded or dataset_full.")
     message: str
 

@@ -110,3 +110,10 @@ async def test_numbers_no_store_can_hold_are_refused(client, auth):
     assert huge.status_code == 422 and huge.json()["error"] == "validation_error"
     nan = await client.post(url, content=b'{"input": "x", "metadata": {"n": NaN}}', headers=headers)
     assert nan.status_code == 400 and nan.json()["error"] == "malformed_json"
+
+
+async def test_bodies_nested_beyond_the_parser_are_refused_not_crashed(client, auth):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post("/api/leaderboards", content=deep,
+                                 headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"] == "validation_error"
