@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, push
+from bench import api_overhead, push, runs
 
 
 def main() -> None:
     print(asyncio.run(api_overhead.run()))
     print(asyncio.run(push.run()))
+    print(asyncio.run(runs.run()))
 
 
 if __name__ == "__main__":

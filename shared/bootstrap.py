@@ -55,7 +55,7 @@ def _embedded(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
     return (
         SqliteDocuments(root / "documents.sqlite3"),
         FileBlobs(root / "blobs"),
-        LocalQueue(root / "queue.sqlite3"),
+        LocalQueue(root / "queue.sqlite3", workers=settings.local_queue_workers),
     )
 
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     run_chunk_rows: int = 100
     candidate_concurrency: int = 8
     stale_run_minutes: float = 30.0
+    # Tasks the embedded queue runs at once; each candidate of a run keeps one chunk busy.
+    local_queue_workers: int = 16
     # Bounds on generated tokens, so one rambling answer cannot hold a chunk for minutes.
     run_max_tokens: int = 1024
     judge_max_tokens: int = 400

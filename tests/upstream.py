@@ -5,7 +5,7 @@ the same client code as against a provider. The model behaviour comes from the U
 `{url}/m/{behaviour}/v1` is a candidate base URL; `{url}/judge/v1` is a judge that
 scores 1 when the answer contains the reference (0 otherwise). Behaviours:
 
-- `echo`: answers the last line of the prompt (the row's input when the template ends with it)
+- `echo` (or `echo<anything>`, for several distinct candidates): answers the last line of the prompt
 - `upper`: the same, upper-cased
 - `const-<text>`: always `<text>`
 - `fail`: HTTP 500 with an OpenAI-style error body
@@ -122,3 +122,12 @@ def running_upstream(delay_seconds: float = 0.0) -> Iterator[Upstream]:
     with serving(upstream.app()) as url:
         upstream.url = url
         yield upstream
+
+
+if __name__ == "__main__":
+    # For benchmarks: serve in this process, print the base URL, run until killed.
+    import sys
+
+    with running_upstream(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0) as served:
+        print(served.url, flush=True)
+        threading.Event().wait()

@@ -73,7 +73,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, fake_openrouter: str) 
 def local_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server allowed to call models on loopback, as a developer's machine would be."""
     yield from _live_server(tmp_path_factory.mktemp("local"), {
-        "DRGERO_ALLOW_PRIVATE_URLS": "true", "DRGERO_RUN_MAX_TOKENS": "48", "DRGERO_JUDGE_MAX_TOKENS": "160"})
+        "DRGERO_ALLOW_PRIVATE_URLS": "true", "DRGERO_RUN_MAX_TOKENS": "48", "DRGERO_JUDGE_MAX_TOKENS": "256"})
 
 
 def _live_server(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:

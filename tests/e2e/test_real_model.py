@@ -63,8 +63,12 @@ def test_a_real_model_runs_judged_by_a_real_model(local_live_server: LiveServer,
         detail = http.get(f"/api/leaderboards/{board['id']}").raise_for_status().json()
     assert run["status"] == "completed"
     [entry] = run["ranking"]
-    assert entry["candidate_id"] == candidate["id"] and entry["failures"] == 0, [r["error"] for r in results]
+    assert entry["candidate_id"] == candidate["id"]
     assert 0.0 <= entry["mean_score"] <= 1.0 and entry["tokens_total"] > 0 and entry["latency_ms_p50"] > 0
-    assert len(results) == 3 and all(r["output"] and r["status"] == "scored" for r in results)
-    assert all(0.0 <= r["score"] <= 1.0 and isinstance(r["judge_reasoning"], str) for r in results)
+    assert len(results) == 3 and all(r["output"] is not None for r in results)  # the model answered every row
+    scored = [r for r in results if r["status"] == "scored"]
+    # A 135M model is a weak judge: a verdict it garbles three times is recorded, not guessed.
+    assert scored and all(0.0 <= r["score"] <= 1.0 and isinstance(r["judge_reasoning"], str) for r in scored)
+    assert all(r["error"] == "the judge's replies held no score" for r in results if r["status"] != "scored")
+    assert entry["failures"] == len(results) - len(scored)
     assert detail["leaderboard"]["chosen_leaderboard_model_id"] == candidate["id"]
