@@ -35,6 +35,9 @@ class Endpoint:
     model: str | None
     headers: dict[str, str] = field(default_factory=dict)
     timeout_seconds: float = 60.0
+    # A URL a user typed (custom endpoints), as opposed to a configured provider base URL;
+    # only those are checked against pointing inside the network.
+    user_supplied: bool = False
 
     @property
     def url(self) -> str:

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,16 +34,26 @@ class DatasetUnavailable(Exception):
     """The dataset could not be read; the message says why, for the run's error."""
 
 
-async def check_outbound_url(url: str, allow_private: bool) -> None:
-    """Refuse URLs that point inside the network, judging the resolved addresses too."""
+async def _resolve(host: str) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+
+
+async def check_outbound_url(url: str, allow_private: bool,
+                             resolve: Callable[[str], Awaitable[list[str]]] = _resolve) -> None:
+    """Refuse URLs that point inside the network, judging the resolved addresses too.
+
+    The name is resolved again when the request is made, so a name that changes its
+    answer in between (DNS rebinding) is not caught here; egress rules are the backstop.
+    """
     reason = unsafe_url_reason(url, allow_private)
     if reason is None and not allow_private:
         host = urlsplit(url).hostname or ""
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            addresses = await resolve(host)
         except OSError as exc:
             raise DatasetUnavailable(f"cannot resolve {host}: {exc}") from exc
-        if any(ip_is_internal(info[4][0]) for info in infos):
+        if any(ip_is_internal(address) for address in addresses):
             reason = "URLs that point inside the network are not allowed"
     if reason:
         raise InvalidInput.field("url", reason)

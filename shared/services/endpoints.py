@@ -49,15 +49,15 @@ async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
         key = token or await workspace_key(deps, candidate["workspace_id"], "huggingface") or settings.huggingface_token
         headers = auth_headers("bearer", key)
         if url and url.startswith(("http://", "https://")):
-            return Endpoint(url, None, headers)
+            return Endpoint(url, None, headers, user_supplied=True)
         return Endpoint(settings.huggingface_router_url, url, headers)
     if platform == "Custom":
         return Endpoint(url, None, auth_headers(candidate.get("auth_type") or "bearer", token,
-                                               candidate.get("auth_header_name")))
+                                               candidate.get("auth_header_name")), user_supplied=True)
     model = await deps.documents.get(MODELS, candidate["model_id"])
     if model is None or not model.data.get("endpoint_url"):
         raise EndpointUnavailable("This Dr.Gero model has no deployed endpoint yet (fine-tune it first).")
-    return Endpoint(model.data["endpoint_url"], None, auth_headers("bearer", token))
+    return Endpoint(model.data["endpoint_url"], None, auth_headers("bearer", token), user_supplied=True)
 
 
 async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:

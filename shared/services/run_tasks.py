@@ -33,7 +33,7 @@ from shared.providers.chat import Endpoint
 from shared.providers.errors import ProviderError
 from shared.services import annotations, auto_labels
 from shared.services.consolidation import row_digest
-from shared.services.datasets import DatasetUnavailable, dataset_rows
+from shared.services.datasets import DatasetUnavailable, check_outbound_url, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
 from shared.services.runs import (
@@ -173,8 +173,14 @@ async def _evaluate(deps: Deps, run: Data, board: Data, candidate: Data | None, 
         endpoint = await candidate_endpoint(deps, candidate)
         judge = await judge_endpoint(deps, run["workspace_id"], board.get("eval_metadata") or {}) \
             if run["eval_type"] == "judge" else None
+        for target in (endpoint, judge):
+            if target is not None and target.user_supplied:
+                await check_outbound_url(target.url, deps.settings.allow_private_urls)
     except EndpointUnavailable as exc:
         return [_failed(row, run, str(exc), candidate["id"]) for row in rows]
+    except (InvalidInput, DatasetUnavailable) as exc:
+        reason = f"The model URL is refused: {getattr(exc, 'message', exc)}"
+        return [_failed(row, run, reason, candidate["id"]) for row in rows]
     template = effective_prompt(board)
     limit = asyncio.Semaphore(deps.settings.candidate_concurrency)
 

@@ -221,3 +221,14 @@ async def test_improve_dataset_consolidates_labels_and_drops_repeats(client, aut
     run = await _finished(client, auth, board, started.json()["id"], worker)
     assert (run["rows"], run["dataset"]["dropped_rows"], run["dataset"]["auto_labels"]) == (2, 1, 1)
     assert run["trigger"] == "improve-dataset" and run["ranking"][0]["mean_score"] == 1.0
+
+
+async def test_model_urls_inside_the_network_fail_their_rows_unless_allowed(client, auth, upstream, deps, worker):
+    board = await _push_board(client, auth, _capital_rows()[:2])
+    candidate = await _candidate(client, auth, board, "echo", upstream.model_url("echo"))
+    deps.settings.allow_private_urls = False  # as in production, after the candidate was added
+    started = (await client.post(f"/api/leaderboards/{board}/run", headers=auth, json={})).json()
+    run = await _finished(client, auth, board, started["id"], worker)
+    [entry] = run["ranking"]
+    assert (entry["candidate_id"], entry["failures"]) == (candidate, 2)
+    assert upstream.calls["echo"] == 0

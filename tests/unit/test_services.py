@@ -117,3 +117,18 @@ async def test_the_task_runner_dispatches_registered_kinds_through_the_local_que
         await deps.queue.stop()
     assert seen == [{"n": 1}]
     assert deps.queue.state("unknown-1") == ("dead", 1)
+
+
+async def test_outbound_urls_are_judged_by_the_addresses_their_names_resolve_to():
+    from shared.errors import InvalidInput
+    from shared.services.datasets import check_outbound_url
+
+    async def resolver(host: str) -> list[str]:
+        return {"models.internal.example": ["10.0.0.5"], "api.example.com": ["93.184.216.34"]}[host]
+
+    await check_outbound_url("https://api.example.com/v1", False, resolver)
+    with pytest.raises(InvalidInput):
+        await check_outbound_url("https://models.internal.example/v1", False, resolver)
+    with pytest.raises(InvalidInput):
+        await check_outbound_url("http://127.0.0.1:8080/v1", False, resolver)
+    await check_outbound_url("https://models.internal.example/v1", True, resolver)  # the development setting
