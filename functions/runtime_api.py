@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from shared.auth import scopes as S
@@ -13,8 +14,10 @@ from shared.http.routes import Call, Route
 from shared.schemas.push import (
     ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
 )
+from shared.schemas.common import Page
+from shared.schemas.inference import InferenceRequest, InferenceResponse, Trace, TraceQuery
 from shared.schemas.runs import AutoLabels
-from shared.services import auto_labels, consolidation, push_datasets, push_tokens
+from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens
 from shared.services.records import LEADERBOARDS, get_owned
 
 BOARD = "/v1/leaderboard/{leaderboard_id}"
@@ -79,6 +82,39 @@ async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
     return await auto_labels.generate(call.deps, board)
 
 
+def _inference_headers(trace: dict[str, Any]) -> dict[str, str]:
+    headers = {"X-DrGero-Trace-Id": trace["id"], "X-DrGero-Fallback": "true" if trace["fallback"] else "false"}
+    if trace.get("candidate_id"):
+        headers["X-DrGero-Model"] = trace["candidate_id"]
+    return headers
+
+
+async def run_inference(call: Call[InferenceRequest]) -> Response:
+    body = call.body.model_dump(exclude_none=True)
+    try:
+        answer, trace = await inference.infer(call.deps, call.workspace_id, call.path["leaderboard_id"], body)
+    except inference.ProviderFailed as failed:
+        # The trace is written after the answer is sent, off the caller's critical path.
+        return JSONResponse({"error": failed.code, "message": failed.message, "trace_id": failed.trace["id"]},
+                            status_code=502, headers=_inference_headers(failed.trace),
+                            background=BackgroundTask(inference.save_trace, call.deps, failed.trace))
+    return JSONResponse(answer, headers=_inference_headers(trace),
+                        background=BackgroundTask(inference.save_trace, call.deps, trace))
+
+
+async def list_traces(call: Call[None]) -> Response:
+    query: TraceQuery = call.query
+    filters = {"since": query.since, "until": query.until, "status": query.status, "candidate_id": query.model}
+    leaderboard_id = call.path["leaderboard_id"]
+    if query.format != "json":
+        await get_owned(call.deps, LEADERBOARDS, leaderboard_id, call.workspace_id, "Leaderboard")
+        return StreamingResponse(inference.export_traces(call.deps, call.workspace_id, leaderboard_id, filters),
+                                 media_type="application/x-ndjson")
+    items, total = await inference.list_traces(call.deps, call.workspace_id, leaderboard_id, filters,
+                                               query.limit, query.offset)
+    return JSONResponse({"data": items, "count": total, "limit": query.limit, "offset": query.offset})
+
+
 def push_route(path: str) -> Route:
     """The push endpoint; the resource family serves the same handler under /api/leaderboards."""
     return Route("POST", path, push_rows, "Push rows into a PUSH dataset (API token or hpd_ push token)",
@@ -100,6 +136,11 @@ ROUTES: list[Route] = [
     Route("POST", f"{BOARD}/dataset/auto-labels", generate_auto_labels,
           "Label rows without an expected answer with the labeler model (stored beside the dataset version)",
           scopes=(S.LEADERBOARDS_WRITE,), response=AutoLabels, errors=(409,)),
+    Route("POST", f"{BOARD}/inference", run_inference,
+          "Answer with the chosen model (falling back along the latest ranking); traced",
+          scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(409, 502)),
+    Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
+          scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace]),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",
           scopes=(S.LEADERBOARDS_WRITE,), response=PushTokensRevoked, errors=(409,)),
 ]

@@ -51,11 +51,21 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Range:
+    """`field >= low` and/or `field < high` (strings compare as text, e.g. ISO times)."""
+
+    field: str
+    low: Any = None
+    high: Any = None
+
+
+@dataclass(frozen=True)
 class Query:
     """Equality filters, ordering and a page window over one collection.
 
     `select` names the top-level fields to return (all when empty), so scans over large
-    documents read only what they need.
+    documents read only what they need. `range` bounds one field (Firestore allows range
+    filters on a single field, which must then come first in the ordering).
     """
 
     collection: str
@@ -64,6 +74,7 @@ class Query:
     limit: int | None = None
     offset: int = 0
     select: tuple[str, ...] = ()
+    range: Range | None = None
 
 
 class Transaction(Protocol):

@@ -170,6 +170,11 @@ class FirestoreDocuments:
         for name, value in query.where.items():
             # `== None` becomes Firestore's IS_NULL filter inside the client.
             built = built.where(filter=firestore.FieldFilter(_path(name), "==", value))
+        bound = query.range
+        if bound is not None and bound.low is not None:
+            built = built.where(filter=firestore.FieldFilter(_path(bound.field), ">=", bound.low))
+        if bound is not None and bound.high is not None:
+            built = built.where(filter=firestore.FieldFilter(_path(bound.field), "<", bound.high))
         return built
 
     async def query(self, query: Query) -> list[Doc]:

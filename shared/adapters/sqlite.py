@@ -60,6 +60,13 @@ def _where(query: Query) -> tuple[str, list[Any]]:
         else:
             clauses.append(f"{_field(name)} = ?")
             params.append(_sql_value(value))
+    bound = query.range
+    if bound is not None and bound.low is not None:
+        clauses.append(f"{_field(bound.field)} >= ?")
+        params.append(_sql_value(bound.low))
+    if bound is not None and bound.high is not None:
+        clauses.append(f"{_field(bound.field)} < ?")
+        params.append(_sql_value(bound.high))
     return " AND ".join(clauses), params
 
 

@@ -36,7 +36,8 @@ SECURITY_SCHEMES = {
 ERROR_TEXT = {
     400: "Malformed JSON", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
     404: "Unknown id (or one of another workspace)", 405: "Method not allowed", 409: "Conflict",
-    413: "Body too large", 415: "Body is not JSON", 422: "Validation failed", 503: "Backend unavailable",
+    413: "Body too large", 415: "Body is not JSON", 422: "Validation failed",
+    502: "Every candidate model failed (the body names the trace)", 503: "Backend unavailable",
 }
 
 

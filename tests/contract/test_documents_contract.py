@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from shared.ports import AlreadyExists, NotFound, Order, PreconditionFailed, Query
+from shared.ports import AlreadyExists, NotFound, Order, PreconditionFailed, Query, Range
 
 
 async def test_create_is_create_only(documents):
@@ -123,3 +123,14 @@ async def test_query_can_select_top_level_fields(documents):
     [doc] = await documents.query(Query("batches", where={"board": "x"}, select=("count", "ok", "meta")))
     assert doc.id == "b1"
     assert doc.data == {"count": 3, "ok": True, "meta": {"k": [1, 2]}}
+
+
+async def test_query_can_bound_one_field_to_a_range(documents):
+    for n, stamp in enumerate(["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"]):
+        await documents.create("traces", f"t{n}", {"board": "x", "at": stamp})
+    window = Query("traces", where={"board": "x"}, order_by=(Order("at", descending=True),),
+                   range=Range("at", low="2026-01-02T00:00:00Z", high="2026-01-03T00:00:00Z"))
+    assert [d.id for d in await documents.query(window)] == ["t1"]
+    assert await documents.count(window) == 1
+    since = Query("traces", where={"board": "x"}, order_by=(Order("at"),), range=Range("at", low="2026-01-02"))
+    assert [d.id for d in await documents.query(since)] == ["t1", "t2"]

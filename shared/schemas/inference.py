@@ -1,0 +1,91 @@
+"""Inference and trace request and response models (seed: drgero-api-overview, runtime v1)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from datetime import UTC, datetime
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.schemas.common import ApiInput, ApiOutput
+
+
+class ChatMessage(ApiInput):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str = Field(max_length=200_000)
+
+
+class InferenceRequest(ApiInput):
+    input: str | None = Field(None, min_length=1, max_length=200_000)
+    messages: list[ChatMessage] | None = Field(None, min_length=1, max_length=200)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1, le=100_000)
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> InferenceRequest:
+        if (self.input is None) == (self.messages is None):
+            raise ValueError("send exactly one of input or messages")
+        return self
+
+
+class ModelRef(ApiOutput):
+    id: str
+    name: str
+
+
+class InferenceUsage(ApiOutput):
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+
+
+class InferenceResponse(ApiOutput):
+    output: str
+    model: ModelRef
+    trace_id: str
+    usage: InferenceUsage
+    latency_ms: float
+    cost_usd: float | None
+    fallback: bool = Field(description="True when the chosen model failed and a runner-up answered.")
+
+
+class TraceQuery(ApiInput):
+    model_config = {"extra": "ignore", "populate_by_name": True, "alias_generator": None}
+    since: str | None = Field(None, max_length=40, description="ISO-8601 UTC lower bound (inclusive).")
+    until: str | None = Field(None, max_length=40, description="ISO-8601 UTC upper bound (exclusive).")
+    status: Literal["ok", "error"] | None = None
+    model: str | None = Field(None, max_length=100, description="Candidate (leaderboard model) id.")
+    format: Literal["json", "jsonl", "ndjson"] = "json"
+
+    @field_validator("since", "until")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        # Stored times are fixed-width UTC strings, so bounds are rewritten the same way to compare as text.
+        if value is None:
+            return None
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class Trace(ApiOutput):
+    id: str
+    leaderboard_id: str
+    candidate_id: str | None
+    model: str | None
+    input: str
+    output: str | None
+    status: str
+    error: str | None
+    latency_ms: float | None
+    tokens: int | None
+    cost_usd: float | None
+    metadata: dict[str, Any]
+    attempted: list[str]
+    fallback: bool
+    created_at: str

@@ -1,0 +1,125 @@
+"""Production inference through a leaderboard's chosen model, with fallback and a trace per call.
+
+The chosen candidate answers; when it fails after the client's retries, the next candidates
+of the latest ranking are tried in order, at most MAX_FALLBACKS of them. Every call leaves
+a trace. The trace is written after the response is sent, so storage adds nothing to the
+caller's latency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from shared.bootstrap import Deps
+from shared.domain.leaderboard import effective_prompt
+from shared.errors import ConflictError, DomainError
+from shared.ports import Data, Order, Query, Range
+from shared.providers.errors import ProviderError
+from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
+from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
+from shared.services.run_tasks import fill_prompt
+
+TRACES = "traces"
+MAX_FALLBACKS = 2
+EXPORT_PAGE = 500
+
+
+class ProviderFailed(DomainError):
+    """Every candidate tried failed; the trace (saved by the caller) says what happened."""
+
+    code = "provider_error"
+
+    def __init__(self, message: str, trace: Data) -> None:
+        super().__init__(message, details={"trace_id": trace["id"]})
+        self.trace = trace
+
+
+def _messages(board: Data, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The chat messages to send and the input text to trace."""
+    template = effective_prompt(board)
+    if body.get("messages"):
+        messages = list(body["messages"])
+        if template and "{input}" not in template:
+            messages = [{"role": "system", "content": template}, *messages]
+        text = "\n".join(f"{m['role']}: {m['content']}" for m in body["messages"] if isinstance(m.get("content"), str))
+        return messages, text
+    text = body["input"]
+    return [{"role": "user", "content": fill_prompt(template, {"input": text, "id": ""})}], text
+
+
+async def _candidates_in_order(deps: Deps, board: Data) -> list[Data]:
+    chosen = board.get("chosen_leaderboard_model_id")
+    ranking = (board.get("latest_ranking") or {}).get("ranking") or []
+    order = [chosen] + [entry["candidate_id"] for entry in ranking if entry["candidate_id"] != chosen]
+    found = []
+    for candidate_id in order[: 1 + MAX_FALLBACKS]:
+        doc = await deps.documents.get(CANDIDATES, candidate_id)
+        if doc is not None and doc.data["leaderboard_id"] == board["id"]:
+            found.append(doc.data)
+    return found
+
+
+async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]) -> tuple[Data, Data]:
+    """(response body, trace): raises ConflictError without a chosen model, ProviderFailed when all fail."""
+    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    if not board.get("chosen_leaderboard_model_id"):
+        raise ConflictError("The leaderboard has no chosen model yet: run it, or PATCH chosen_leaderboard_model_id.",
+                            code="no_chosen_model")
+    messages, text = _messages(board, body)
+    trace: Data = {"id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
+                   "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
+                   "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
+                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False}
+    started = time.perf_counter()
+    for candidate in await _candidates_in_order(deps, board):
+        trace["attempted"].append(candidate["id"])
+        try:
+            endpoint = await candidate_endpoint(deps, candidate)
+            completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
+                                                  max_tokens=body.get("max_tokens"))
+        except (ProviderError, EndpointUnavailable) as exc:
+            trace["error"] = f"{candidate['name']}: {getattr(exc, 'message', exc)}"
+            continue
+        trace.update(status="ok", output=completion.text, candidate_id=candidate["id"], model=candidate["name"],
+                     latency_ms=round((time.perf_counter() - started) * 1000, 2), tokens=completion.usage.total_tokens,
+                     cost_usd=completion.usage.cost_usd, fallback=len(trace["attempted"]) > 1, error=None)
+        usage = {"prompt_tokens": completion.usage.prompt_tokens,
+                 "completion_tokens": completion.usage.completion_tokens, "total_tokens": completion.usage.total_tokens}
+        return {"output": completion.text, "model": {"id": candidate["id"], "name": candidate["name"]},
+                "trace_id": trace["id"], "usage": usage, "latency_ms": trace["latency_ms"],
+                "cost_usd": completion.usage.cost_usd, "fallback": trace["fallback"]}, trace
+    trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    raise ProviderFailed(f"No candidate could answer: {trace['error']}", trace)
+
+
+async def save_trace(deps: Deps, trace: Data) -> None:
+    await deps.documents.create(TRACES, trace["id"], trace)
+
+
+async def list_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any],
+                      limit: int | None, offset: int) -> tuple[list[Data], int]:
+    """Traces newest first, filtered by time window (since <= created_at < until), status and model."""
+    await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    where = {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
+             **{name: filters[name] for name in ("status", "candidate_id") if filters.get(name)}}
+    window = Range("created_at", filters.get("since"), filters.get("until")) \
+        if filters.get("since") or filters.get("until") else None
+    query = Query(TRACES, where=where, order_by=(Order("created_at", descending=True),), limit=limit,
+                  offset=offset, range=window)
+    return [doc.data for doc in await deps.documents.query(query)], await deps.documents.count(query)
+
+
+async def export_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any]
+                        ) -> AsyncIterator[bytes]:
+    """Every matching trace as JSONL, read page by page so memory stays flat for any count."""
+    offset = 0
+    while True:
+        page, _ = await list_traces(deps, workspace_id, leaderboard_id, filters, EXPORT_PAGE, offset)
+        if not page:
+            return
+        yield b"".join(orjson.dumps(trace, option=orjson.OPT_APPEND_NEWLINE) for trace in page)
+        offset += len(page)

@@ -1,0 +1,111 @@
+"""Inference through the chosen model, fallback along the ranking, and traces (json and jsonl)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import make_settings
+from tests.upstream import running_upstream
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path, allow_private_urls=True)
+
+
+@pytest.fixture
+def upstream():
+    with running_upstream() as server:
+        yield server
+
+
+async def _board_with(client, auth, upstream, *behaviours) -> tuple[str, list[str]]:
+    board = (await client.post("/api/leaderboards", headers=auth, json={
+        "name": "Support", "system_prompt": "Answer briefly.\n{input}", "dataset_type": "PUSH"})).json()["leaderboard"]["id"]
+    ids = []
+    for behaviour in behaviours:
+        created = await client.post(f"/api/leaderboards/{board}/models", headers=auth, json={
+            "name": behaviour, "platform": "Custom", "model_url": upstream.model_url(behaviour)})
+        ids.append(created.json()["id"])
+    return board, ids
+
+
+async def test_inference_answers_with_the_chosen_model_and_leaves_a_trace(client, auth, upstream):
+    board, [chosen] = await _board_with(client, auth, upstream, "upper")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth,
+                                 json={"input": "hello there", "metadata": {"user_id": "u1"}})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["output"] == "HELLO THERE" and body["model"] == {"id": chosen, "name": "upper"}
+    assert body["usage"]["total_tokens"] == 15 and body["cost_usd"] == 0.0001 and body["fallback"] is False
+    assert response.headers["X-DrGero-Trace-Id"] == body["trace_id"]
+    assert response.headers["X-DrGero-Model"] == chosen
+    traces = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()
+    [trace] = traces["data"]
+    assert (trace["id"], trace["status"], trace["input"], trace["output"]) == \
+        (body["trace_id"], "ok", "hello there", "HELLO THERE")
+    assert trace["metadata"] == {"user_id": "u1"} and trace["latency_ms"] > 0
+
+
+async def test_messages_are_sent_as_a_conversation(client, auth, upstream):
+    board, [chosen] = await _board_with(client, auth, upstream, "echo")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={
+        "messages": [{"role": "user", "content": "first"}, {"role": "user", "content": "second"}]})
+    assert response.json()["output"] == "second"
+
+
+async def test_a_failing_chosen_model_falls_back_along_the_ranking(client, auth, upstream, deps):
+    board, [broken, backup] = await _board_with(client, auth, upstream, "fail", "upper")
+    ranking = [{"candidate_id": broken}, {"candidate_id": backup}]
+    await deps.documents.update("leaderboards", board, {"chosen_leaderboard_model_id": broken,
+                                                        "latest_ranking": {"run_id": "r", "at": "t", "ranking": ranking}})
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "hi"})
+    assert response.status_code == 200 and response.json()["fallback"] is True
+    assert response.headers["X-DrGero-Model"] == backup and response.headers["X-DrGero-Fallback"] == "true"
+    [trace] = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()["data"]
+    assert trace["attempted"] == [broken, backup] and trace["candidate_id"] == backup
+
+
+async def test_when_every_model_fails_the_answer_is_502_with_the_trace(client, auth, upstream):
+    board, [broken] = await _board_with(client, auth, upstream, "garbage")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": broken})
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "hi"})
+    assert response.status_code == 502
+    body = response.json()
+    assert body["error"] == "provider_error" and body["trace_id"] == response.headers["X-DrGero-Trace-Id"]
+    [trace] = (await client.get(f"/v1/leaderboard/{board}/traces?status=error", headers=auth)).json()["data"]
+    assert trace["id"] == body["trace_id"] and "chat completion" in trace["error"]
+
+
+async def test_inference_needs_a_chosen_model_and_a_well_formed_body(client, auth, upstream, tenants):
+    board, _ = await _board_with(client, auth, upstream, "echo")
+    none = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "hi"})
+    assert none.status_code == 409 and none.json()["error"] == "no_chosen_model"
+    for body in ({}, {"input": "a", "messages": [{"role": "user", "content": "b"}]}, {"input": 5},
+                 {"messages": [{"role": "wizard", "content": "x"}]}):
+        assert (await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json=body)).status_code == 422
+    reader = await tenants.headers("acme", scopes=("leaderboards:read",))
+    assert (await client.post(f"/v1/leaderboard/{board}/inference", headers=reader,
+                              json={"input": "x"})).status_code == 403
+
+
+async def test_traces_filter_by_time_status_and_model_and_export_as_jsonl(client, auth, upstream, deps, clock):
+    board, [chosen] = await _board_with(client, auth, upstream, "echo")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
+    for n in range(5):
+        await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": f"q{n}"})
+        clock.advance(hours=1)
+    url = f"/v1/leaderboard/{board}/traces"
+    window = (await client.get(f"{url}?since=2026-03-14T10:00:00Z&until=2026-03-14T12:00:00Z", headers=auth)).json()
+    assert [t["input"] for t in window["data"]] == ["q2", "q1"] and window["count"] == 2
+    page = (await client.get(f"{url}?limit=2&offset=1&model={chosen}", headers=auth)).json()
+    assert [t["input"] for t in page["data"]] == ["q3", "q2"] and page["count"] == 5
+    assert (await client.get(f"{url}?status=error", headers=auth)).json()["count"] == 0
+    exported = await client.get(f"{url}?format=ndjson", headers=auth)
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
+    assert [json.loads(line)["input"] for line in exported.text.splitlines()] == ["q4", "q3", "q2", "q1", "q0"]
+    assert (await client.get(f"{url}?since=yesterday", headers=auth)).status_code == 422
