@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -15,7 +16,9 @@ from shared.schemas.push import (
     ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
 )
 from shared.schemas.common import Page
-from shared.schemas.inference import InferenceRequest, InferenceResponse, Trace, TraceQuery
+from shared.schemas.inference import (
+    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, Trace, TraceQuery,
+)
 from shared.schemas.runs import AutoLabels
 from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens
 from shared.services.records import LEADERBOARDS, get_owned
@@ -102,6 +105,23 @@ async def run_inference(call: Call[InferenceRequest]) -> Response:
                         background=BackgroundTask(inference.save_trace, call.deps, trace))
 
 
+async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
+    body = call.body.model_dump(exclude_none=True)
+    leaderboard_id = call.path["leaderboard_id"]
+    try:
+        if body.pop("stream", False):
+            trace, events = await inference.stream_completion(call.deps, call.workspace_id, leaderboard_id, body)
+            return StreamingResponse(events, media_type="text/event-stream",
+                                     headers={**_inference_headers(trace), "Cache-Control": "no-cache"})
+        answer, trace = await inference.infer(call.deps, call.workspace_id, leaderboard_id, body)
+    except inference.ProviderFailed as failed:
+        return JSONResponse({"error": {"message": failed.message, "type": failed.code, "code": failed.code},
+                             "trace_id": failed.trace["id"]}, status_code=502, headers=_inference_headers(failed.trace),
+                            background=BackgroundTask(inference.save_trace, call.deps, failed.trace))
+    return JSONResponse(inference.openai_completion(answer, trace, int(time.time())), headers=_inference_headers(trace),
+                        background=BackgroundTask(inference.save_trace, call.deps, trace))
+
+
 async def list_traces(call: Call[None]) -> Response:
     query: TraceQuery = call.query
     filters = {"since": query.since, "until": query.until, "status": query.status, "candidate_id": query.model}
@@ -139,6 +159,9 @@ ROUTES: list[Route] = [
     Route("POST", f"{BOARD}/inference", run_inference,
           "Answer with the chosen model (falling back along the latest ranking); traced",
           scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(409, 502)),
+    Route("POST", f"{BOARD}/chat/completions", chat_completions,
+          "OpenAI-compatible chat completions through the leaderboard (stream: true for server-sent events)",
+          scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(409, 502)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
           scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace]),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 
@@ -38,6 +38,25 @@ def _completion(text: str, model: str | None) -> dict:
     return {"id": "chatcmpl-local", "object": "chat.completion", "created": int(time.time()), "model": model or "local",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.0001}}
+
+
+def _answer(text: str, body: dict) -> Response:
+    """A chat completion, or with `stream: true` the same text as server-sent chunks of 3 characters."""
+    if not body.get("stream"):
+        return JSONResponse(_completion(text, body.get("model")))
+
+    async def events():
+        for start in range(0, len(text), 3):
+            chunk = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": body.get("model") or "local",
+                     "choices": [{"index": 0, "delta": {"content": text[start:start + 3]}, "finish_reason": None}]}
+            yield f"data: {json.dumps(chunk)}\n\n"
+        done = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": body.get("model") or "local", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+        yield f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 class Upstream:
@@ -61,10 +80,10 @@ class Upstream:
             if behaviour == "garbage":
                 return Response(b"<html>not json</html>", media_type="text/html")
             if behaviour == "upper":
-                return JSONResponse(_completion(last_line.upper(), body.get("model")))
+                return _answer(last_line.upper(), body)
             if behaviour.startswith("const-"):
-                return JSONResponse(_completion(behaviour.removeprefix("const-"), body.get("model")))
-            return JSONResponse(_completion(last_line, body.get("model")))
+                return _answer(behaviour.removeprefix("const-"), body)
+            return _answer(last_line, body)
 
         async def judge(request: Request) -> Response:
             self.calls["judge"] += 1

@@ -15,7 +15,7 @@ import email.utils
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +219,37 @@ class ChatClient:
                 if not exc.retryable or attempt >= self._retry.max_attempts:
                     raise
                 await self._sleep(self._retry.delay(attempt, exc.retry_after))
+
+    async def stream(self, endpoint: Endpoint, messages: list[dict[str, Any]], **params: Any
+                     ) -> AsyncIterator[dict[str, Any]]:
+        """Server-sent chat completion chunks, as parsed JSON objects.
+
+        Errors before the first chunk raise like `complete` (without retries: a caller that
+        falls back to another model decides); a stream cut short ends the iteration.
+        """
+        body = {"model": endpoint.model, "messages": messages, "stream": True,
+                **{key: value for key, value in params.items() if value is not None}}
+        body = {key: value for key, value in body.items() if value is not None}
+        try:
+            async with self._client(endpoint).stream("POST", endpoint.url, json=body, headers=endpoint.headers,
+                                                     timeout=endpoint.timeout_seconds) as response:
+                if response.status_code >= 300:
+                    await response.aread()
+                    raise _http_error(response)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    try:
+                        yield json.loads(data)
+                    except ValueError as exc:
+                        raise ProviderBadResponse("a stream chunk is not JSON", provider_body=data[:BODY_EXCERPT]) from exc
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
+        except httpx.TransportError as exc:
+            raise ProviderConnectionError(f"cannot reach {endpoint.url}: {exc!r}") from exc
 
     async def _attempt(self, endpoint: Endpoint, body: dict[str, Any], attempt: int) -> Completion:
         started = time.perf_counter()

@@ -89,3 +89,24 @@ class Trace(ApiOutput):
     attempted: list[str]
     fallback: bool
     created_at: str
+
+
+class ChatCompletionsRequest(ApiInput):
+    """The OpenAI chat completions body; `model` is accepted and ignored (the leaderboard decides)."""
+
+    model_config = {"extra": "ignore", "alias_generator": None, "populate_by_name": True}
+    model: str | None = Field(None, max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1, le=100_000)
+    stream: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+class ChatCompletion(ApiOutput):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: InferenceUsage

@@ -123,3 +123,76 @@ async def export_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filt
             return
         yield b"".join(orjson.dumps(trace, option=orjson.OPT_APPEND_NEWLINE) for trace in page)
         offset += len(page)
+
+
+def openai_completion(answer: Data, trace: Data, created: int) -> Data:
+    """An inference answer in the OpenAI chat completion shape."""
+    return {"id": f"chatcmpl-{trace['id']}", "object": "chat.completion", "created": created,
+            "model": answer["model"]["name"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["output"]},
+                         "finish_reason": "stop"}],
+            "usage": answer["usage"]}
+
+
+async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
+                            ) -> tuple[Data, AsyncIterator[bytes]]:
+    """(trace, server-sent events in the OpenAI chunk shape); falls back only before the first chunk.
+
+    The trace is saved when the stream ends, including when the client goes away mid-stream
+    (status `client_disconnected`, with what had been sent).
+    """
+    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    if not board.get("chosen_leaderboard_model_id"):
+        raise ConflictError("The leaderboard has no chosen model yet.", code="no_chosen_model")
+    messages, text = _messages(board, body)
+    trace: Data = {"id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
+                   "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
+                   "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
+                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False}
+    started = time.perf_counter()
+    for candidate in await _candidates_in_order(deps, board):
+        trace["attempted"].append(candidate["id"])
+        try:
+            endpoint = await candidate_endpoint(deps, candidate)
+            chunks = deps.chat.stream(endpoint, messages, temperature=body.get("temperature"),
+                                      max_tokens=body.get("max_tokens"))
+            first = await anext(chunks)
+        except (ProviderError, EndpointUnavailable, StopAsyncIteration) as exc:
+            trace["error"] = f"{candidate['name']}: {getattr(exc, 'message', None) or 'empty stream'}"
+            continue
+        trace.update(candidate_id=candidate["id"], model=candidate["name"], fallback=len(trace["attempted"]) > 1,
+                     error=None)
+        return trace, _events(deps, trace, first, chunks, started)
+    trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    raise ProviderFailed(f"No candidate could answer: {trace['error']}", trace)
+
+
+async def _events(deps: Deps, trace: Data, first: Data, chunks: AsyncIterator[Data], started: float
+                  ) -> AsyncIterator[bytes]:
+    parts: list[str] = []
+    trace["status"] = "client_disconnected"
+    try:
+        async for chunk in _chain(first, chunks):
+            for choice in chunk.get("choices") or []:
+                delta = (choice.get("delta") or {}).get("content")
+                if isinstance(delta, str):
+                    parts.append(delta)
+            if isinstance(chunk.get("usage"), dict):
+                trace["tokens"] = chunk["usage"].get("total_tokens")
+            chunk = {**chunk, "id": f"chatcmpl-{trace['id']}", "model": trace["model"]}
+            yield b"data: " + orjson.dumps(chunk) + b"\n\n"
+        yield b"data: [DONE]\n\n"
+        trace["status"] = "ok"
+    except ProviderError as exc:
+        trace.update(status="error", error=f"stream cut: {exc.message}")
+        yield b"data: " + orjson.dumps({"error": {"message": exc.message, "type": "provider_error"}}) + b"\n\n"
+    finally:
+        trace["output"] = "".join(parts)
+        trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        await save_trace(deps, trace)
+
+
+async def _chain(first: Data, rest: AsyncIterator[Data]) -> AsyncIterator[Data]:
+    yield first
+    async for chunk in rest:
+        yield chunk

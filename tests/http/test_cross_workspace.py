@@ -11,14 +11,15 @@ from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardUpdate
 from shared.schemas.models import ModelUpdate
 from shared.schemas.push import PushBody, PushTokenCreate
-from shared.schemas.inference import InferenceRequest
+from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
 from shared.schemas.runs import AnnotationCreate, RunCreate
 from tests.factories import openrouter_candidate, own_model, push_leaderboard
 
 BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
           ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
           PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
-          InferenceRequest: {"input": "sneaked in"}}
+          InferenceRequest: {"input": "sneaked in"},
+          ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]}}
 # Every family's routes that name a resource, so a new route is covered without editing this file.
 ROUTES_WITH_IDS = [r for family in FAMILIES for r in family.routes
                    if r.path_params and r.auth in ("api_token", "push", "session")]
