@@ -63,8 +63,9 @@ async def _candidates_in_order(deps: Deps, board: Data) -> list[Data]:
     return found
 
 
-async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]) -> tuple[Data, Data]:
-    """(response body, trace): raises ConflictError without a chosen model, ProviderFailed when all fail."""
+async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
+                 ) -> tuple[Data, list[dict[str, Any]], Data]:
+    """The leaderboard (which must have a chosen model), the messages to send, and a fresh trace."""
     board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
     if not board.get("chosen_leaderboard_model_id"):
         raise ConflictError("The leaderboard has no chosen model yet: run it, or PATCH chosen_leaderboard_model_id.",
@@ -74,6 +75,12 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
                    "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
                    "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
                    "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False}
+    return board, messages, trace
+
+
+async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]) -> tuple[Data, Data]:
+    """(response body, trace): raises ConflictError without a chosen model, ProviderFailed when all fail."""
+    board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
     for candidate in await _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
@@ -141,14 +148,7 @@ async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, 
     The trace is saved when the stream ends, including when the client goes away mid-stream
     (status `client_disconnected`, with what had been sent).
     """
-    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    if not board.get("chosen_leaderboard_model_id"):
-        raise ConflictError("The leaderboard has no chosen model yet.", code="no_chosen_model")
-    messages, text = _messages(board, body)
-    trace: Data = {"id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-                   "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
-                   "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
-                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False}
+    board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
     for candidate in await _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
