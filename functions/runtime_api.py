@@ -86,16 +86,23 @@ async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
 
 
 def _inference_headers(trace: dict[str, Any]) -> dict[str, str]:
-    headers = {"X-DrGero-Trace-Id": trace["id"], "X-DrGero-Fallback": "true" if trace["fallback"] else "false"}
+    headers = {"X-DrGero-Trace-Id": trace["id"], "X-DrGero-Fallback": "true" if trace["fallback"] else "false",
+               **trace["budget"].headers()}
     if trace.get("candidate_id"):
         headers["X-DrGero-Model"] = trace["candidate_id"]
     return headers
+
+
+def _budget_exceeded(exc: inference.BudgetExceeded) -> Response:
+    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=402, headers=exc.budget.headers())
 
 
 async def run_inference(call: Call[InferenceRequest]) -> Response:
     body = call.body.model_dump(exclude_none=True)
     try:
         answer, trace = await inference.infer(call.deps, call.workspace_id, call.path["leaderboard_id"], body)
+    except inference.BudgetExceeded as exc:
+        return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
         # The trace is written after the answer is sent, off the caller's critical path.
         return JSONResponse({"error": failed.code, "message": failed.message, "trace_id": failed.trace["id"]},
@@ -114,6 +121,8 @@ async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
             return StreamingResponse(events, media_type="text/event-stream",
                                      headers={**_inference_headers(trace), "Cache-Control": "no-cache"})
         answer, trace = await inference.infer(call.deps, call.workspace_id, leaderboard_id, body)
+    except inference.BudgetExceeded as exc:
+        return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
         return JSONResponse({"error": {"message": failed.message, "type": failed.code, "code": failed.code},
                              "trace_id": failed.trace["id"]}, status_code=502, headers=_inference_headers(failed.trace),
@@ -158,10 +167,10 @@ ROUTES: list[Route] = [
           scopes=(S.LEADERBOARDS_WRITE,), response=AutoLabels, errors=(409,)),
     Route("POST", f"{BOARD}/inference", run_inference,
           "Answer with the chosen model (falling back along the latest ranking); traced",
-          scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(409, 502)),
+          scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(402, 409, 502)),
     Route("POST", f"{BOARD}/chat/completions", chat_completions,
           "OpenAI-compatible chat completions through the leaderboard (stream: true for server-sent events)",
-          scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(409, 502)),
+          scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
           scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace]),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",

@@ -34,7 +34,7 @@ SECURITY_SCHEMES = {
                       "description": "HMAC of the task, added by the queue (plus Cloud Run IAM in production)."},
 }
 ERROR_TEXT = {
-    400: "Malformed JSON", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
+    400: "Malformed JSON", 402: "The leaderboard's monthly budget is spent", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
     404: "Unknown id (or one of another workspace)", 405: "Method not allowed", 409: "Conflict",
     413: "Body too large", 415: "Body is not JSON", 422: "Validation failed",
     502: "Every candidate model failed (the body names the trace)", 503: "Backend unavailable",

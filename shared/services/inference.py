@@ -19,6 +19,7 @@ from shared.domain.leaderboard import effective_prompt
 from shared.errors import ConflictError, DomainError
 from shared.ports import Data, Order, Query, Range
 from shared.providers.errors import ProviderError
+from shared.services import spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
 from shared.services.run_tasks import fill_prompt
@@ -26,6 +27,16 @@ from shared.services.run_tasks import fill_prompt
 TRACES = "traces"
 MAX_FALLBACKS = 2
 EXPORT_PAGE = 500
+
+
+class BudgetExceeded(DomainError):
+    """The leaderboard's monthly budget is spent: inference answers 402 until next month or a higher budget."""
+
+    code = "budget_exceeded"
+
+    def __init__(self, message: str, budget: spend.Budget) -> None:
+        super().__init__(message)
+        self.budget = budget
 
 
 class ProviderFailed(DomainError):
@@ -70,11 +81,16 @@ async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[
     if not board.get("chosen_leaderboard_model_id"):
         raise ConflictError("The leaderboard has no chosen model yet: run it, or PATCH chosen_leaderboard_model_id.",
                             code="no_chosen_model")
+    state = await spend.budget(deps, board)
+    if state.state == "exceeded":
+        raise BudgetExceeded(f"This leaderboard spent ${state.spent_usd:.4f} of its ${state.limit_usd:.4f} "
+                             "monthly budget.", state)
     messages, text = _messages(board, body)
     trace: Data = {"id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
                    "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
                    "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
-                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False}
+                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False,
+                   "budget": state}
     return board, messages, trace
 
 
@@ -104,7 +120,11 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
 
 
 async def save_trace(deps: Deps, trace: Data) -> None:
+    """Store the trace and add its cost to the month's spend (run after the response is sent)."""
+    trace = {key: value for key, value in trace.items() if key != "budget"}
     await deps.documents.create(TRACES, trace["id"], trace)
+    if trace.get("cost_usd"):
+        await spend.add(deps, trace["workspace_id"], trace["leaderboard_id"], trace["cost_usd"])
 
 
 async def list_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any],

@@ -109,3 +109,26 @@ async def test_traces_filter_by_time_status_and_model_and_export_as_jsonl(client
     assert exported.headers["content-type"].startswith("application/x-ndjson")
     assert [json.loads(line)["input"] for line in exported.text.splitlines()] == ["q4", "q3", "q2", "q1", "q0"]
     assert (await client.get(f"{url}?since=yesterday", headers=auth)).status_code == 422
+
+
+async def test_a_monthly_budget_warns_then_refuses_and_resets_next_month(client, auth, upstream, clock):
+    board, [chosen] = await _board_with(client, auth, upstream, "echo")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={
+        "chosen_leaderboard_model_id": chosen, "constraints": {"monthly_budget_usd": 0.00025}})
+    states = []
+    for _ in range(4):  # each call costs 0.0001 at the local upstream
+        response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
+        states.append((response.status_code, response.headers.get("X-DrGero-Budget-State")))
+    assert states == [(200, "ok"), (200, "ok"), (200, "warning"), (402, "exceeded")]
+    assert response.json()["error"] == "budget_exceeded"
+    assert response.headers["X-DrGero-Budget-Remaining-Usd"] == "0.000000"
+    clock.advance(days=31)
+    fresh = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
+    assert (fresh.status_code, fresh.headers["X-DrGero-Budget-State"]) == (200, "ok")
+
+
+async def test_without_a_budget_there_are_no_budget_headers(client, auth, upstream):
+    board, [chosen] = await _board_with(client, auth, upstream, "echo")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
+    assert "X-DrGero-Budget-State" not in response.headers
