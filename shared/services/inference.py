@@ -125,6 +125,27 @@ async def save_trace(deps: Deps, trace: Data) -> None:
     await deps.documents.create(TRACES, trace["id"], trace)
     if trace.get("cost_usd"):
         await spend.add(deps, trace["workspace_id"], trace["leaderboard_id"], trace["cost_usd"])
+    if trace["status"] == "ok":
+        await _capture(deps, trace)
+
+
+async def _capture(deps: Deps, trace: Data) -> None:
+    """With `dataset_metadata.capture_traces_to_dataset` on a PUSH leaderboard, the answer becomes a pushed row.
+
+    It goes through the webhook's own path (normalization, quotas, dedupe), keyed by the
+    trace id so a retried save cannot push it twice.
+    """
+    from shared.services import push_datasets
+
+    board = await deps.documents.get(LEADERBOARDS, trace["leaderboard_id"])
+    if board is None or board.data.get("dataset_type") != "PUSH" \
+            or not (board.data.get("dataset_metadata") or {}).get("capture_traces_to_dataset"):
+        return
+    row = {"input": trace["input"], "output": trace["output"], "trace_id": trace["id"], "model": trace["model"],
+           "latency_ms": trace["latency_ms"], "cost_usd": trace["cost_usd"], "source": "inference",
+           "metadata": trace["metadata"] if isinstance(trace["metadata"], dict) else {}}
+    await push_datasets.push(deps, trace["workspace_id"], trace["leaderboard_id"], row,
+                             idempotency_key=f"trace-{trace['id']}")
 
 
 async def list_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any],

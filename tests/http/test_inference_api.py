@@ -132,3 +132,17 @@ async def test_without_a_budget_there_are_no_budget_headers(client, auth, upstre
     await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
     response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
     assert "X-DrGero-Budget-State" not in response.headers
+
+
+async def test_traces_can_flow_into_the_push_dataset(client, auth, upstream):
+    board, [chosen] = await _board_with(client, auth, upstream, "upper")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={
+        "chosen_leaderboard_model_id": chosen, "dataset_metadata": {"capture_traces_to_dataset": True}})
+    answer = (await client.post(f"/v1/leaderboard/{board}/inference", headers=auth,
+                                json={"input": "capture me", "metadata": {"user_id": "u9"}})).json()
+    await client.post(f"/v1/leaderboard/{board}/dataset/consolidate", headers=auth)
+    rows = [json.loads(line) for line in (await client.get(f"/v1/leaderboard/{board}/dataset", headers=auth)).text.splitlines()]
+    assert [(r["input"], r["expected"]) for r in rows] == [("capture me", "CAPTURE ME")]
+    assert rows[0]["metadata"]["trace_id"] == answer["trace_id"] and rows[0]["metadata"]["user_id"] == "u9"
+    status = (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()
+    assert status["quota"]["used_today"] == 1
