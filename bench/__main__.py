@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, push, runs
+from bench import api_overhead, gateway, push, runs
 
 
 def main() -> None:
     print(asyncio.run(api_overhead.run()))
     print(asyncio.run(push.run()))
     print(asyncio.run(runs.run()))
+    print(asyncio.run(gateway.run()))
 
 
 if __name__ == "__main__":
