@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     local_queue_workers: int = 16
     # Bounds on generated tokens, so one rambling answer cannot hold a chunk for minutes.
     run_max_tokens: int = 1024
+    # The most an inference call may take, fallbacks and retries included, before a 502.
+    inference_timeout_seconds: float = 60.0
     judge_max_tokens: int = 400
     default_judge_provider: str = "OpenRouter"
     default_judge_model: str = "openai/gpt-4o-mini"

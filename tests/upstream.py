@@ -10,6 +10,7 @@ scores 1 when the answer contains the reference (0 otherwise). Behaviours:
 - `const-<text>`: always `<text>`
 - `fail`: HTTP 500 with an OpenAI-style error body
 - `garbage`: HTTP 200 with a body that is not JSON
+- `slow`: echoes after 2 s; `trickle`: streams a long answer, one chunk every 0.2 s
 
 It also serves files put in `files` (path -> bytes) with an ETag, standing in for the
 Hugging Face Hub's `/datasets/OWNER/NAME/resolve/REVISION/FILE` downloads.
@@ -40,13 +41,14 @@ def _completion(text: str, model: str | None) -> dict:
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.0001}}
 
 
-def _answer(text: str, body: dict) -> Response:
+def _answer(text: str, body: dict, pause: float = 0.0) -> Response:
     """A chat completion, or with `stream: true` the same text as server-sent chunks of 3 characters."""
     if not body.get("stream"):
         return JSONResponse(_completion(text, body.get("model")))
 
     async def events():
         for start in range(0, len(text), 3):
+            await asyncio.sleep(pause)
             chunk = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
                      "model": body.get("model") or "local",
                      "choices": [{"index": 0, "delta": {"content": text[start:start + 3]}, "finish_reason": None}]}
@@ -81,6 +83,10 @@ class Upstream:
                 return Response(b"<html>not json</html>", media_type="text/html")
             if behaviour == "upper":
                 return _answer(last_line.upper(), body)
+            if behaviour == "slow":
+                await asyncio.sleep(2.0)
+            if behaviour == "trickle":
+                return _answer("a slow stream of words " * 10, body, pause=0.2)
             if behaviour.startswith("const-"):
                 return _answer(behaviour.removeprefix("const-"), body)
             return _answer(last_line, body)

@@ -8,6 +8,7 @@ caller's latency.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -98,15 +99,20 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
     """(response body, trace): raises ConflictError without a chosen model, ProviderFailed when all fail."""
     board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
+    deadline = asyncio.get_running_loop().time() + deps.settings.inference_timeout_seconds
     for candidate in await _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
         try:
             endpoint = await candidate_endpoint(deps, candidate)
-            completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
-                                                  max_tokens=body.get("max_tokens"))
+            async with asyncio.timeout_at(deadline):
+                completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
+                                                      max_tokens=body.get("max_tokens"))
         except (ProviderError, EndpointUnavailable) as exc:
             trace["error"] = f"{candidate['name']}: {getattr(exc, 'message', exc)}"
             continue
+        except TimeoutError:
+            trace["error"] = f"{candidate['name']}: no answer within {deps.settings.inference_timeout_seconds} s"
+            break
         trace.update(status="ok", output=completion.text, candidate_id=candidate["id"], model=candidate["name"],
                      latency_ms=round((time.perf_counter() - started) * 1000, 2), tokens=completion.usage.total_tokens,
                      cost_usd=completion.usage.cost_usd, fallback=len(trace["attempted"]) > 1, error=None)

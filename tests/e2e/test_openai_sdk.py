@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import openai
 import pytest
 
@@ -52,3 +54,24 @@ def test_the_sdk_sees_api_errors_as_errors(local_live_server: LiveServer, board:
                         max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_a_client_leaving_mid_stream_is_traced_as_disconnected(local_live_server: LiveServer, upstream):
+    with local_live_server.client() as http:
+        board = http.post("/api/leaderboards", json={"name": "Trickle", "system_prompt": "{input}",
+                                                     "dataset_type": "PUSH"}).raise_for_status().json()["leaderboard"]
+        candidate = http.post(f"/api/leaderboards/{board['id']}/models", json={
+            "name": "trickle", "platform": "Custom", "model_url": upstream.model_url("trickle")}).raise_for_status().json()
+        http.patch(f"/api/leaderboards/{board['id']}", json={"chosen_leaderboard_model_id": candidate["id"]})
+        body = {"model": "x", "messages": [{"role": "user", "content": "go"}], "stream": True}
+        with http.stream("POST", f"/v1/leaderboard/{board['id']}/chat/completions", json=body) as response:
+            first = next(response.iter_lines())
+            assert first.startswith("data: ")
+        for _ in range(50):  # the server notices the closed connection at its next write
+            traces = http.get(f"/v1/leaderboard/{board['id']}/traces").json()["data"]
+            if traces:
+                break
+            time.sleep(0.1)
+    [trace] = traces
+    assert trace["status"] == "client_disconnected"
+    assert 0 < len(trace["output"]) < len("a slow stream of words " * 10)

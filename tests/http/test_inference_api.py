@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -146,3 +147,13 @@ async def test_traces_can_flow_into_the_push_dataset(client, auth, upstream):
     assert rows[0]["metadata"]["trace_id"] == answer["trace_id"] and rows[0]["metadata"]["user_id"] == "u9"
     status = (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()
     assert status["quota"]["used_today"] == 1
+
+
+async def test_inference_gives_up_at_its_deadline_with_a_502(client, auth, upstream, deps):
+    deps.settings.inference_timeout_seconds = 0.5
+    board, [slow] = await _board_with(client, auth, upstream, "slow")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": slow})
+    started = time.monotonic()
+    response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
+    assert time.monotonic() - started < 1.5
+    assert response.status_code == 502 and "no answer within 0.5 s" in response.json()["message"]
