@@ -17,15 +17,20 @@ def upstream():
         yield server
 
 
-@pytest.fixture(scope="module")
-def board(local_live_server: LiveServer, upstream) -> str:
-    with local_live_server.client() as http:
-        board = http.post("/api/leaderboards", json={"name": "SDK", "system_prompt": "{input}",
+def _board_choosing(server: LiveServer, url: str, name: str) -> str:
+    """A leaderboard whose chosen model is the given endpoint."""
+    with server.client() as http:
+        board = http.post("/api/leaderboards", json={"name": name, "system_prompt": "{input}",
                                                      "dataset_type": "PUSH"}).raise_for_status().json()["leaderboard"]
         candidate = http.post(f"/api/leaderboards/{board['id']}/models", json={
-            "name": "upper", "platform": "Custom", "model_url": upstream.model_url("upper")}).raise_for_status().json()
+            "name": name, "platform": "Custom", "model_url": url}).raise_for_status().json()
         http.patch(f"/api/leaderboards/{board['id']}", json={"chosen_leaderboard_model_id": candidate["id"]})
     return board["id"]
+
+
+@pytest.fixture(scope="module")
+def board(local_live_server: LiveServer, upstream) -> str:
+    return _board_choosing(local_live_server, upstream.model_url("upper"), "upper")
 
 
 def _client(server: LiveServer, board: str) -> openai.OpenAI:
@@ -57,18 +62,14 @@ def test_the_sdk_sees_api_errors_as_errors(local_live_server: LiveServer, board:
 
 
 def test_a_client_leaving_mid_stream_is_traced_as_disconnected(local_live_server: LiveServer, upstream):
+    board = _board_choosing(local_live_server, upstream.model_url("trickle"), "trickle")
     with local_live_server.client() as http:
-        board = http.post("/api/leaderboards", json={"name": "Trickle", "system_prompt": "{input}",
-                                                     "dataset_type": "PUSH"}).raise_for_status().json()["leaderboard"]
-        candidate = http.post(f"/api/leaderboards/{board['id']}/models", json={
-            "name": "trickle", "platform": "Custom", "model_url": upstream.model_url("trickle")}).raise_for_status().json()
-        http.patch(f"/api/leaderboards/{board['id']}", json={"chosen_leaderboard_model_id": candidate["id"]})
         body = {"model": "x", "messages": [{"role": "user", "content": "go"}], "stream": True}
-        with http.stream("POST", f"/v1/leaderboard/{board['id']}/chat/completions", json=body) as response:
+        with http.stream("POST", f"/v1/leaderboard/{board}/chat/completions", json=body) as response:
             first = next(response.iter_lines())
             assert first.startswith("data: ")
         for _ in range(50):  # the server notices the closed connection at its next write
-            traces = http.get(f"/v1/leaderboard/{board['id']}/traces").json()["data"]
+            traces = http.get(f"/v1/leaderboard/{board}/traces").json()["data"]
             if traces:
                 break
             time.sleep(0.1)
