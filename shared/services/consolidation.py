@@ -216,14 +216,15 @@ async def _write_version(deps: Deps, board: Data, current: Data, batches: list[D
 async def _spool_current(deps: Deps, current: Data, spool: _Spool, seen: set[bytes] | None) -> None:
     """Copy the current version's lines as bytes, and its digests from the sidecar."""
     digests = _records(deps.blobs.read_stream(current["keys_key"], chunk_size=STREAM_CHUNK), DIGEST_BYTES)
-    async for line in _lines(deps.blobs.read_stream(current["blob_key"], chunk_size=STREAM_CHUNK)):
+    async for line in lines(deps.blobs.read_stream(current["blob_key"], chunk_size=STREAM_CHUNK)):
         digest = await anext(digests)
         if seen is not None:
             seen.add(digest)
         spool.add(line, digest)
 
 
-async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The lines of a byte stream, each ending in a newline (one is added to an unterminated last line)."""
     rest = b""
     async for chunk in chunks:
         rest += chunk

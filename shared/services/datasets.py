@@ -23,7 +23,7 @@ from shared.domain.push_rows import Rejection, normalize
 from shared.domain.urls import ip_is_internal, unsafe_url_reason
 from shared.errors import InvalidInput
 from shared.ports import Data
-from shared.services.consolidation import read_dataset
+from shared.services.consolidation import lines, read_dataset
 from shared.services.records import now_iso
 
 CACHE = "hf_cache"
@@ -59,21 +59,10 @@ async def check_outbound_url(url: str, allow_private: bool,
         raise InvalidInput.field("url", reason)
 
 
-async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    rest = b""
-    async for chunk in chunks:
-        rest += chunk
-        *whole, rest = rest.split(b"\n")
-        for line in whole:
-            yield line
-    if rest:
-        yield rest
-
-
 async def rows_from_jsonl(chunks: AsyncIterator[bytes], source: str) -> AsyncIterator[Data]:
     """Normalized rows of a JSONL stream; unparsable or rejected lines are skipped."""
     index = 0
-    async for line in _lines(chunks):
+    async for line in lines(chunks):
         if not line.strip():
             continue
         try:
