@@ -86,3 +86,43 @@ def clock(deps: Deps) -> SteppedClock:
     """Replaces the deps' clock; starts at a fixed UTC instant."""
     deps.clock = SteppedClock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
     return deps.clock
+
+
+# --- Firestore index coverage: record every query shape the suite makes ----------------
+
+_QUERY_SHAPES: set = set()
+RECORDING = {"on": True}  # the adapter contract suite turns it off: its collections are not the product's
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_query_shapes():
+    from shared.adapters.sqlite import SqliteDocuments
+    from tests.index_coverage import required_index
+
+    original_query, original_count = SqliteDocuments.query, SqliteDocuments.count
+
+    async def query(self, q):
+        if RECORDING["on"]:
+            _QUERY_SHAPES.add(required_index(q, ordered=True))
+        return await original_query(self, q)
+
+    async def count(self, q):
+        if RECORDING["on"]:
+            _QUERY_SHAPES.add(required_index(q, ordered=False))
+        return await original_count(self, q)
+
+    SqliteDocuments.query, SqliteDocuments.count = query, count
+    yield
+    SqliteDocuments.query, SqliteDocuments.count = original_query, original_count
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.index_coverage import INDEX_FILE, covered
+
+    missing = sorted(shape for shape in _QUERY_SHAPES if shape is not None and not covered(shape))
+    if missing:
+        session.config.get_terminal_writer().line(
+            f"\\nQueries without a composite index in {INDEX_FILE.name} (Firestore would refuse them):", red=True)
+        for shape in missing:
+            session.config.get_terminal_writer().line(f"  {shape}", red=True)
+        session.exitstatus = 1
