@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from shared.bootstrap import Deps
-from shared.services import push_datasets, run_tasks
+from shared.services import push_datasets, run_tasks, schedules
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 JOBS: list[tuple[str, Callable[[Deps], Awaitable[object]]]] = [
     ("consolidate-due", push_datasets.consolidate_due),
     ("reap-stale-runs", run_tasks.reap_stale_runs),
+    ("run-due", schedules.run_due),
 ]
 
 

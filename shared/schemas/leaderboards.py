@@ -8,6 +8,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 
 from shared.schemas.candidates import CandidatePublic
 from shared.schemas.common import ApiInput, ApiOutput, normalizer
+from shared.schemas.schedules import Schedule
 
 DatasetType = Annotated[Literal["GET", "PUSH"], BeforeValidator(normalizer(("GET", "PUSH")))]
 EvalType = Annotated[Literal["exact", "judge", "human"], BeforeValidator(normalizer(("exact", "judge", "human")))]
@@ -54,7 +55,7 @@ class LeaderboardCreate(PushSettings):
     constraints: JsonObject | None = None
     status: Status = "active"
     chosen_model_strategy: Strategy = "ranking_winner"
-    schedule: JsonObject | None = None
+    schedule: Schedule | None = None
 
 
 SCHEDULE_KEYS = {"version", "triggers", "dataset"}
@@ -94,7 +95,7 @@ class LeaderboardUpdate(ApiInput):
         None, validation_alias=AliasChoices("chosen_leaderboard_model_id", "chosenLeaderboardModelId")
     )
     chosen_model_strategy: Strategy | None = None
-    schedule: JsonObject | None = None
+    schedule: Schedule | None = None
     auto_limit_size: bool | None = None
     max_samples_to_gather: int | None = Field(None, ge=1, le=1_000_000)
     daily_event_limit: int | None = Field(None, ge=1, le=10_000_000)
@@ -129,6 +130,7 @@ class LeaderboardPublic(ApiOutput):
     chosen_leaderboard_model_id: str | None
     chosen_model_strategy: str
     schedule: JsonObject | None
+    schedule_next_due_at: str | None = Field(None, description="When the cron trigger next fires (UTC).")
     created_at: str
     updated_at: str
 

@@ -9,7 +9,7 @@ from shared.domain.leaderboard import JUDGE_FIELDS, check_leaderboard, effective
 from shared.errors import InvalidInput
 from shared.ports import Data
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services import candidates
+from shared.services import candidates, schedules
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, get_owned, now_iso, page
 from shared.services.workspaces import require_entitlement
 
@@ -19,6 +19,8 @@ RECENT_RUNS = 10
 async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCreate) -> Data:
     """Validate and store a new leaderboard; schedules need the schedules entitlement."""
     fields = body.model_dump()
+    if body.schedule is not None:
+        fields["schedule"] = body.schedule.model_dump(mode="json", exclude_unset=True)
     if fields.get("schedule") is not None:
         await require_entitlement(deps, workspace_id, "schedules")
     # Only judge fields the caller sent may override what eval_metadata says.
@@ -26,6 +28,7 @@ async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCre
     sent = {name: value for name, value in judge.items() if name in body.model_fields_set}
     eval_metadata = fold_judge_settings(sent, fields.get("eval_metadata") or {})
     now = now_iso(deps)
+    fields["schedule_next_due_at"] = schedules.next_due_at(fields.get("schedule"), deps.clock.now())
     data = {
         **fields, "eval_metadata": eval_metadata, "id": deps.ids.new_id(), "workspace_id": workspace_id,
         "chosen_leaderboard_model_id": None, "created_at": now, "updated_at": now,
@@ -49,6 +52,10 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
     changes = body.given()
     if "schedule" in changes:
         await require_entitlement(deps, workspace_id, "schedules")
+        schedule = changes["schedule"]
+        # Stored as sent (validated): defaults are filled where it is read, not written into it.
+        changes["schedule"] = schedule.model_dump(mode="json", exclude_unset=True) if schedule is not None else None
+        changes["schedule_next_due_at"] = schedules.next_due_at(changes["schedule"], deps.clock.now())
     if changes.get("chosen_leaderboard_model_id"):
         await _check_candidate_of(deps, workspace_id, leaderboard_id, changes["chosen_leaderboard_model_id"])
     eval_metadata = changes.pop("eval_metadata", None)

@@ -141,6 +141,7 @@ async def test_free_plan_cannot_delete_or_schedule(client, tenants):
     lid = (await create(client, free, push_leaderboard()))["leaderboard"]["id"]
     response = await client.delete(f"/api/leaderboards/{lid}", headers=free)
     assert response.status_code == 403 and response.json()["error"] == "entitlement_required"
-    response = await client.patch(f"/api/leaderboards/{lid}", headers=free, json={"schedule": {"version": 2}})
+    schedule = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "DAILY"}}}
+    response = await client.patch(f"/api/leaderboards/{lid}", headers=free, json={"schedule": schedule})
     assert response.status_code == 403 and response.json()["error"] == "entitlement_required"
     assert (await client.get(f"/api/leaderboards/{lid}", headers=free)).status_code == 200

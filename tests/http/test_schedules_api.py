@@ -1,0 +1,77 @@
+"""Schedule validation, the next due time, and run-due starting each due slot exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.factories import openrouter_candidate, push_leaderboard
+
+CRON = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "CUSTOM", "expression": "0 6 * * 1"}}}
+
+
+async def _scheduled(client, auth, schedule=CRON) -> str:
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]["id"]
+    await client.post(f"/api/leaderboards/{board}/models", json=openrouter_candidate(), headers=auth)
+    response = await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"schedule": schedule})
+    assert response.status_code == 200, response.text
+    return board
+
+
+@pytest.mark.parametrize("cron", [
+    {"enabled": True, "preset": "CUSTOM", "expression": "61 * * * *"},
+    {"enabled": True, "preset": "CUSTOM", "expression": "* * * *"},
+    {"enabled": True, "preset": "CUSTOM"},
+    {"enabled": True, "preset": "FORTNIGHTLY"},
+    {"enabled": True, "preset": "DAILY", "timezone": "Mars/Olympus"},
+])
+async def test_bad_cron_triggers_are_422(client, auth, cron):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]["id"]
+    response = await client.patch(f"/api/leaderboards/{board}", headers=auth,
+                                  json={"schedule": {"version": 2, "triggers": {"cron": cron}}})
+    assert response.status_code == 422 and response.json()["error"] == "validation_error"
+
+
+@pytest.mark.parametrize("bad", [{"new_data": {"enabled": True, "every_new_events": 0}},
+                                 {"model_version": {"enabled": True, "cadence": "HOURLY"}}])
+async def test_bad_counts_and_cadences_are_422(client, auth, bad):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]["id"]
+    response = await client.patch(f"/api/leaderboards/{board}", headers=auth,
+                                  json={"schedule": {"version": 2, "triggers": bad}})
+    assert response.status_code == 422
+
+
+async def test_the_detail_shows_when_the_cron_next_fires(client, auth, clock):
+    board = await _scheduled(client, auth)  # clock: Saturday 2026-03-14 09:00 UTC
+    detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()["leaderboard"]
+    assert detail["schedule_next_due_at"] == "2026-03-16T06:00:00.000000Z"
+    tz = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "DAILY", "timezone": "America/New_York"}}}
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"schedule": tz})
+    detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()["leaderboard"]
+    assert detail["schedule_next_due_at"] == "2026-03-14T10:00:00.000000Z"  # 06:00 in New York (EDT)
+
+
+async def test_run_due_starts_each_due_slot_once_even_when_calls_overlap(client, auth, deps, clock):
+    board = await _scheduled(client, auth)
+    url, cron = "/api/leaderboard-schedules/run-due", {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+    assert (await client.post(url, headers={"Authorization": "Bearer nope"})).status_code == 401
+    assert (await client.post(url, headers=cron)).json() == {"started": []}  # not due yet
+    clock.advance(days=2)  # Monday 09:00, past the 06:00 slot
+    first, second = await asyncio.gather(client.post(url, headers=cron), client.post(url, headers=cron))
+    started = first.json()["started"] + second.json()["started"]
+    assert [(s["leaderboard_id"], s["trigger"], s["status"]) for s in started] == [(board, "cron", "started")]
+    runs = (await client.get(f"/api/leaderboards/{board}/runs", headers=auth)).json()["data"]
+    assert [(r["run_source"], r["trigger"]) for r in runs] == [("schedule", "cron")]
+    detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()["leaderboard"]
+    assert detail["schedule_next_due_at"] == "2026-03-23T06:00:00.000000Z"
+    assert (await client.post(url, headers=cron)).json() == {"started": []}
+
+
+async def test_a_due_leaderboard_that_cannot_run_is_skipped_with_the_reason(client, auth, deps, clock):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]["id"]
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"schedule": CRON})
+    clock.advance(days=2)
+    cron = {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+    [entry] = (await client.post("/api/leaderboard-schedules/run-due", headers=cron)).json()["started"]
+    assert entry["status"] == "skipped" and "no candidate" in entry["reason"]
