@@ -1,0 +1,1 @@
+"""Deployment of Dr.Gero to a Google Cloud project (see deploy.py)."""

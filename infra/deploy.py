@@ -1,0 +1,129 @@
+"""Deploy Dr.Gero to a Google Cloud project with gcloud: `python -m infra.deploy --project P [--dry-run]`.
+
+Idempotent: every resource is created only when `describe` says it is missing, and the
+functions are (re)deployed each time. `--dry-run` prints the exact commands instead of
+running them. What it sets up, in order: APIs, Firestore and its composite indexes, the
+GCS bucket, the Cloud Tasks queue, secrets, service accounts and IAM, one function per
+family (the task worker reachable only by the queue's identity), the Scheduler jobs, and
+one HTTPS load balancer URL map putting every family behind one API base URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from functions.families import FAMILIES
+from infra.urlmap import function_name, url_map
+
+ROOT = Path(__file__).resolve().parents[1]
+APIS = ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
+        "artifactregistry.googleapis.com", "firestore.googleapis.com", "cloudtasks.googleapis.com",
+        "cloudscheduler.googleapis.com", "secretmanager.googleapis.com", "compute.googleapis.com",
+        "storage.googleapis.com"]
+SECRETS = {"drgero-secret-key": "DRGERO_SECRET_KEY", "drgero-cron-secret": "DRGERO_CRON_SECRET"}
+SCHEDULES = {"drgero-run-due": ("*/5 * * * *", "/api/leaderboard-schedules/run-due"),
+             "drgero-consolidate-due": ("*/10 * * * *", "/api/push-datasets/consolidate-due")}
+
+
+@dataclass(frozen=True)
+class Step:
+    command: list[str]
+    unless: list[str] | None = None  # skip when this succeeds (the resource exists)
+
+
+def steps(project: str, region: str, base_url: str) -> list[Step]:
+    g = ["gcloud", f"--project={project}"]
+    bucket, queue = f"{project}-drgero", "drgero-model-calls"
+    api_sa, tasks_sa = f"drgero-api@{project}.iam.gserviceaccount.com", f"drgero-tasks@{project}.iam.gserviceaccount.com"
+    worker_url = f"https://{region}-{project}.cloudfunctions.net/{function_name('task_worker')}"
+    out = [Step([*g, "services", "enable", *APIS]),
+           Step([*g, "firestore", "databases", "create", f"--location={region}"],
+                unless=[*g, "firestore", "databases", "describe"])]
+    for index in json.loads((ROOT / "infra" / "firestore.indexes.json").read_text())["indexes"]:
+        fields = [f"--field-config=field-path={f['fieldPath']},order={f['order'].lower()}" for f in index["fields"]]
+        out.append(Step([*g, "firestore", "indexes", "composite", "create",
+                         f"--collection-group={index['collectionGroup']}", "--query-scope=collection", *fields,
+                         "--async"]))
+    out += [Step([*g, "storage", "buckets", "create", f"gs://{bucket}", f"--location={region}",
+                  "--uniform-bucket-level-access"], unless=[*g, "storage", "buckets", "describe", f"gs://{bucket}"]),
+            Step([*g, "tasks", "queues", "create", queue, f"--location={region}", "--max-dispatches-per-second=50",
+                  "--max-concurrent-dispatches=200", "--max-attempts=8", "--min-backoff=1s", "--max-backoff=300s"],
+                 unless=[*g, "tasks", "queues", "describe", queue, f"--location={region}"])]
+    for secret in SECRETS:
+        out.append(Step(["sh", "-c", f"head -c 32 /dev/urandom | base64 | tr '+/' '-_' | gcloud --project={project} "
+                         f"secrets create {secret} --data-file=-"],
+                        unless=[*g, "secrets", "describe", secret]))
+    for account in ("drgero-api", "drgero-tasks"):
+        out.append(Step([*g, "iam", "service-accounts", "create", account],
+                        unless=[*g, "iam", "service-accounts", "describe", f"{account}@{project}.iam.gserviceaccount.com"]))
+    for role in ("roles/datastore.user", "roles/storage.objectAdmin", "roles/cloudtasks.enqueuer",
+                 "roles/secretmanager.secretAccessor"):
+        out.append(Step([*g, "projects", "add-iam-policy-binding", project, f"--member=serviceAccount:{api_sa}",
+                         f"--role={role}", "--condition=None"]))
+    out.append(Step([*g, "iam", "service-accounts", "add-iam-policy-binding", tasks_sa,
+                     f"--member=serviceAccount:{api_sa}", "--role=roles/iam.serviceAccountUser"]))
+    env = ",".join([f"DRGERO_BACKEND=gcp", "DRGERO_ENV=production", f"DRGERO_GCP_PROJECT={project}",
+                    f"DRGERO_GCS_BUCKET={bucket}", f"DRGERO_TASKS_LOCATION={region}", f"DRGERO_TASKS_QUEUE={queue}",
+                    f"DRGERO_WORKER_URL={worker_url}", f"DRGERO_TASKS_SERVICE_ACCOUNT={tasks_sa}",
+                    f"DRGERO_PUBLIC_BASE_URL={base_url}"])
+    secrets = ",".join(f"{variable}={secret}:latest" for secret, variable in SECRETS.items())
+    for family in FAMILIES:
+        access = "--no-allow-unauthenticated" if family.name == "task_worker" else "--allow-unauthenticated"
+        out.append(Step([*g, "functions", "deploy", function_name(family.name), "--gen2", "--runtime=python311",
+                         f"--region={region}", f"--source={ROOT}", f"--entry-point={family.name}", "--trigger-http",
+                         access, f"--service-account={api_sa}", f"--set-env-vars={env}",
+                         f"--set-secrets={secrets}", "--memory=1Gi", "--timeout=540s"]))
+    # Only the queue's identity may call the task worker.
+    out.append(Step([*g, "functions", "add-invoker-policy-binding", function_name("task_worker"),
+                     f"--region={region}", f"--member=serviceAccount:{tasks_sa}"]))
+    for job, (cron, path) in SCHEDULES.items():
+        header = f"Authorization=Bearer $(gcloud --project={project} secrets versions access latest " \
+                 f"--secret=drgero-cron-secret)"
+        out.append(Step(["sh", "-c", " ".join(shlex.quote(part) for part in [
+            *g, "scheduler", "jobs", "create", "http", job, f"--location={region}", f"--schedule={cron}",
+            f"--uri={base_url}{path}", "--http-method=POST"]) + f' --headers="{header}"'],
+            unless=[*g, "scheduler", "jobs", "describe", job, f"--location={region}"]))
+    for family in FAMILIES:
+        name = function_name(family.name)
+        out += [Step([*g, "compute", "network-endpoint-groups", "create", name, f"--region={region}",
+                      "--network-endpoint-type=serverless", f"--cloud-function-name={name}"],
+                     unless=[*g, "compute", "network-endpoint-groups", "describe", name, f"--region={region}"]),
+                Step([*g, "compute", "backend-services", "create", name, "--global",
+                      "--load-balancing-scheme=EXTERNAL_MANAGED"],
+                     unless=[*g, "compute", "backend-services", "describe", name, "--global"]),
+                Step([*g, "compute", "backend-services", "add-backend", name, "--global",
+                      f"--network-endpoint-group={name}", f"--network-endpoint-group-region={region}"])]
+    url_map_file = ROOT / "infra" / "build" / "urlmap.json"
+    out.append(Step(["sh", "-c", f"mkdir -p {url_map_file.parent} && cat > {url_map_file} <<'JSON'\n"
+                     f"{json.dumps(url_map(project))}\nJSON"]))
+    out.append(Step([*g, "compute", "url-maps", "import", "drgero-api", f"--source={url_map_file}", "--global",
+                     "--quiet"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--region", default="europe-west1")
+    parser.add_argument("--base-url", required=True, help="the API base URL the load balancer serves, https://...")
+    parser.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    args = parser.parse_args(argv)
+    for step in steps(args.project, args.region, args.base_url.rstrip("/")):
+        line = shlex.join(step.command)
+        if args.dry_run:
+            print(f"{shlex.join(step.unless)} >/dev/null 2>&1 || {line}" if step.unless else line)
+            continue
+        if step.unless and subprocess.run(step.unless, capture_output=True).returncode == 0:
+            continue
+        subprocess.run(step.command, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""One API base URL: the load balancer URL map that sends each route to its family's function.
+
+Generated from the route tables, so a new route is routed without editing this file. Each
+route becomes a route rule matching its path template (`{leaderboard_id}` -> `{leaderboard_id=*}`),
+which Google's URL maps evaluate on the request path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from functions.families import FAMILIES
+from shared.http.family import common_routes
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def function_name(family: str) -> str:
+    return "drgero-" + family.replace("_", "-")
+
+
+def backend(project: str, family: str) -> str:
+    return f"https://www.googleapis.com/compute/v1/projects/{project}/global/backendServices/{function_name(family)}"
+
+
+def route_table() -> list[tuple[str, str, str]]:
+    """(method, path template, family) for every route, health and OpenAPI going to the resource family."""
+    rows = [(route.method, route.path, family.name) for family in FAMILIES for route in family.routes]
+    rows += [(route.method, route.path, "resource_api") for route in common_routes(FAMILIES)]
+    return rows
+
+
+def url_map(project: str, name: str = "drgero-api") -> dict:
+    """The URL map resource (as `gcloud compute url-maps import` reads it) with one rule per path."""
+    templates: dict[str, str] = {}
+    for _, path, family in route_table():
+        templates.setdefault(path, family)
+    rules = [{"priority": priority, "matchRules": [{"pathTemplateMatch": _PARAM.sub(r"{\1=*}", path)}],
+              "service": backend(project, family)}
+             for priority, (path, family) in enumerate(sorted(templates.items()), start=1)]
+    return {"name": name, "defaultService": backend(project, "resource_api"),
+            "hostRules": [{"hosts": ["*"], "pathMatcher": "drgero"}],
+            "pathMatchers": [{"name": "drgero", "defaultService": backend(project, "resource_api"),
+                              "routeRules": rules}]}
+
+
+def routed_family(url_map_resource: dict, path: str) -> str | None:
+    """Which function a concrete request path reaches under the URL map (first matching rule)."""
+    for rule in sorted(url_map_resource["pathMatchers"][0]["routeRules"], key=lambda r: r["priority"]):
+        template = rule["matchRules"][0]["pathTemplateMatch"]
+        pattern = "^" + re.sub(r"\\\{\w+=\\\*\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            return rule["service"].rsplit("/", 1)[1].removeprefix("drgero-").replace("-", "_")
+    return None
