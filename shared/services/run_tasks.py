@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -86,6 +89,8 @@ async def prepare(deps: Deps, payload: Data) -> None:
 async def _snapshot(deps: Deps, run: Data, board: Data) -> Data:
     """Freeze the rows this run evaluates into chunk blobs, so every chunk sees the same data."""
     rows, description = await dataset_rows(deps, board)
+    if run.get("dataset_limit"):
+        rows = limited(rows, run["dataset_limit"])
     # improve-dataset runs use the labels they just made, whatever the leaderboard's default
     use_labels = board.get("dataset_auto_labels") or run.get("improve")
     labels = await auto_labels.labels_for(deps, board["id"], description) if use_labels else {}
@@ -116,6 +121,39 @@ async def _snapshot(deps: Deps, run: Data, board: Data) -> Data:
                "status": "running", "started_at": now_iso(deps)}
     await deps.documents.update(RUNS, run["id"], changes)
     return {**run, **changes}
+
+
+AUTO_LIMIT_ROWS = 1000
+
+
+async def limited(rows: AsyncIterator[Data], limit: Data) -> AsyncIterator[Data]:
+    """A scheduled run's dataset limit: the last N rows, or N drawn at random (seeded), in dataset order.
+
+    `auto` means AUTO_LIMIT_ROWS rows. Only N rows are held in memory at once.
+    """
+    size = AUTO_LIMIT_ROWS if limit.get("auto") else limit["rows"]
+    if limit.get("algorithm") == "RANDOM":
+        rng, kept = random.Random(limit.get("seed") or 0), []
+        async for index, row in _enumerate(rows):  # reservoir sampling keeps each row with equal chance
+            if len(kept) < size:
+                kept.append((index, row))
+            elif (slot := rng.randrange(index + 1)) < size:
+                kept[slot] = (index, row)
+        for _, row in sorted(kept, key=lambda pair: pair[0]):
+            yield row
+        return
+    last: deque[Data] = deque(maxlen=size)
+    async for row in rows:
+        last.append(row)
+    for row in last:
+        yield row
+
+
+async def _enumerate(rows: AsyncIterator[Data]) -> AsyncIterator[tuple[int, Data]]:
+    index = 0
+    async for row in rows:
+        yield index, row
+        index += 1
 
 
 async def _queue_chunk(deps: Deps, run_id: str, candidate_id: str, chunk: int) -> None:

@@ -20,7 +20,8 @@ PREPARE_TASK, CHUNK_TASK, FINALIZE_TASK = "run_prepare", "run_chunk", "run_final
 
 
 async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
-                    run_source: str, trigger: str | None = None, improve: bool = False) -> Data:
+                    run_source: str, trigger: str | None = None, improve: bool = False,
+                    dataset_limit: Data | None = None) -> Data:
     """Queue a run of the chosen candidates (all when `model_ids` is None); answers at once."""
     board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
     candidates = await all_of(deps, CANDIDATES, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id})
@@ -43,7 +44,7 @@ async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_id
         "candidates": [{"id": c["id"], "name": c["name"], "platform": c["platform"]} for c in candidates],
         "dataset": None, "rows": None, "chunks": None, "chunk_rows": None,
         "created_at": now, "started_at": None, "finished_at": None, "error": None, "ranking": None,
-        "winner_id": None, "improve": improve,
+        "winner_id": None, "improve": improve, "dataset_limit": dataset_limit,
     }
     await deps.documents.create(RUNS, run["id"], run)
     await deps.queue.enqueue(PREPARE_TASK, {"run_id": run["id"]}, name=f"{run['id']}-prepare")

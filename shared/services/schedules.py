@@ -36,6 +36,16 @@ def next_due_at(schedule: dict[str, Any] | None, after: datetime) -> str | None:
     return iso(next(CronSim(cron.effective_expression, after.astimezone(zone))))
 
 
+def dataset_limit(schedule: dict[str, Any] | None) -> Data | None:
+    """The limit a scheduled run applies to its rows (None for mode ALL)."""
+    from shared.schemas.schedules import Schedule
+
+    if not schedule:
+        return None
+    dataset = Schedule.model_validate(schedule).dataset
+    return dataset.limit.model_dump() if dataset.mode == "LIMIT" else None
+
+
 async def run_due(deps: Deps) -> list[Data]:
     """Start every run whose cron slot has come; returns what was started and why."""
     from shared.services.records import LEADERBOARDS, iso
@@ -56,7 +66,8 @@ async def run_due(deps: Deps) -> list[Data]:
         except AlreadyExists:
             continue  # another run-due call took this slot
         try:
-            run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger="cron")
+            run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger="cron",
+                                  dataset_limit=dataset_limit(board.get("schedule")))
             entry.update(run_id=run["id"], status="started")
         except Exception as exc:  # noqa: BLE001 - a leaderboard that cannot run must not stop the others
             entry.update(run_id=None, status="skipped", reason=getattr(exc, "message", str(exc)))

@@ -75,3 +75,14 @@ async def test_a_due_leaderboard_that_cannot_run_is_skipped_with_the_reason(clie
     cron = {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
     [entry] = (await client.post("/api/leaderboard-schedules/run-due", headers=cron)).json()["started"]
     assert entry["status"] == "skipped" and "no candidate" in entry["reason"]
+
+
+async def test_scheduled_runs_carry_the_schedules_dataset_limit(client, auth, deps, clock):
+    limited = {**CRON, "dataset": {"mode": "LIMIT", "limit": {"auto": False, "rows": 50, "algorithm": "RANDOM",
+                                                              "seed": 3}}}
+    board = await _scheduled(client, auth, limited)
+    clock.advance(days=2)
+    cron = {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+    [entry] = (await client.post("/api/leaderboard-schedules/run-due", headers=cron)).json()["started"]
+    run = (await client.get(f"/api/leaderboards/{board}/runs/{entry['run_id']}", headers=auth)).json()
+    assert run["dataset_limit"] == {"auto": False, "rows": 50, "algorithm": "RANDOM", "seed": 3}

@@ -84,3 +84,25 @@ async def test_a_run_whose_chunks_died_is_reaped_with_those_rows_failed(deps, up
     [entry] = done["ranking"]
     assert (entry["rows_scored"], entry["failures"]) == (4, 3)
     assert await run_tasks.reap_stale_runs(deps) == []
+
+
+async def _rows_of(items):
+    for item in items:
+        yield item
+
+
+@pytest.mark.parametrize(("limit", "expected"), [
+    ({"auto": False, "rows": 3, "algorithm": "LAST_N"}, [7, 8, 9]),
+    ({"auto": False, "rows": 20, "algorithm": "LAST_N"}, list(range(10))),
+])
+async def test_last_n_keeps_the_newest_rows(limit, expected):
+    kept = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(10)), limit)]
+    assert kept == expected
+
+
+async def test_random_limits_are_seeded_and_keep_dataset_order():
+    limit = {"auto": False, "rows": 4, "algorithm": "RANDOM", "seed": 7}
+    first = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(100)), limit)]
+    again = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(100)), limit)]
+    other = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(100)), {**limit, "seed": 8})]
+    assert first == again and len(first) == 4 and first == sorted(first) and first != other
