@@ -9,7 +9,7 @@ from shared.domain.leaderboard import JUDGE_FIELDS, check_leaderboard, effective
 from shared.errors import InvalidInput
 from shared.ports import Data
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services import candidates, schedules
+from shared.services import candidates, push_quota, schedules
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, get_owned, now_iso, page
 from shared.services.workspaces import require_entitlement
 
@@ -28,7 +28,7 @@ async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCre
     sent = {name: value for name, value in judge.items() if name in body.model_fields_set}
     eval_metadata = fold_judge_settings(sent, fields.get("eval_metadata") or {})
     now = now_iso(deps)
-    fields["schedule_next_due_at"] = schedules.next_due_at(fields.get("schedule"), deps.clock.now())
+    fields.update(schedules.due_fields(fields.get("schedule"), deps.clock.now()))
     data = {
         **fields, "eval_metadata": eval_metadata, "id": deps.ids.new_id(), "workspace_id": workspace_id,
         "chosen_leaderboard_model_id": None, "created_at": now, "updated_at": now,
@@ -55,7 +55,9 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         schedule = changes["schedule"]
         # Stored as sent (validated): defaults are filled where it is read, not written into it.
         changes["schedule"] = schedule.model_dump(mode="json", exclude_unset=True) if schedule is not None else None
-        changes["schedule_next_due_at"] = schedules.next_due_at(changes["schedule"], deps.clock.now())
+        changes.update(schedules.due_fields(changes["schedule"], deps.clock.now()))
+        # new_data counts rows accepted from now on, not the ones already there
+        changes["schedule_rows_seen"] = (await push_quota.usage(deps, leaderboard_id)).accepted_total
     if changes.get("chosen_leaderboard_model_id"):
         await _check_candidate_of(deps, workspace_id, leaderboard_id, changes["chosen_leaderboard_model_id"])
     eval_metadata = changes.pop("eval_metadata", None)

@@ -1,9 +1,13 @@
 """Scheduled runs: when each leaderboard is next due, and run-due, which starts due runs exactly once.
 
-Only the cron trigger fires so far. Each leaderboard stores `schedule_next_due_at`, so
-run-due reads the due ones with one range query instead of scanning every leaderboard.
-A run starts only after its due slot (leaderboard, trigger, due time) is created in a
-create-only document, so two overlapping run-due calls never start the same run twice.
+Triggers that fire: `cron`, and `new_data`, checked at its `check_cadence` (DAILY 06:00
+UTC, WEEKLY Monday 06:00, MONTHLY the 1st at 06:00) and due when at least
+`every_new_events` rows were accepted since the last scheduled look. Each leaderboard
+stores the next time of each trigger (`schedule_due`) and the earliest
+(`schedule_next_due_at`), so run-due reads the due ones with one range query instead of
+scanning every leaderboard. A run starts only after its due slot (leaderboard, trigger,
+due time) is created in a create-only document, so overlapping run-due calls never start
+the same run twice. `model_version` is validated and stored but does not fire yet.
 """
 
 from __future__ import annotations
@@ -22,18 +26,30 @@ SLOTS = "schedule_slots"
 DUE_PAGE = 200
 
 
-def next_due_at(schedule: dict[str, Any] | None, after: datetime) -> str | None:
-    """The next time the cron trigger fires after `after` (ISO UTC), or None when it is off."""
+CADENCES = {"DAILY": "0 6 * * *", "WEEKLY": "0 6 * * 1", "MONTHLY": "0 6 1 * *"}
+
+
+def due_times(schedule: dict[str, Any] | None, after: datetime) -> dict[str, str]:
+    """The next time each enabled trigger is due after `after` (ISO UTC)."""
     from shared.schemas.schedules import Schedule
     from shared.services.records import iso
 
     if not schedule:
-        return None
-    cron = Schedule.model_validate(schedule).triggers.cron
-    if not cron.enabled:
-        return None
-    zone = ZoneInfo(cron.timezone) if cron.timezone else ZoneInfo("UTC")
-    return iso(next(CronSim(cron.effective_expression, after.astimezone(zone))))
+        return {}
+    triggers = Schedule.model_validate(schedule).triggers
+    due = {}
+    if triggers.cron.enabled:
+        zone = ZoneInfo(triggers.cron.timezone) if triggers.cron.timezone else ZoneInfo("UTC")
+        due["cron"] = iso(next(CronSim(triggers.cron.effective_expression, after.astimezone(zone))))
+    if triggers.new_data.enabled:
+        due["new_data"] = iso(next(CronSim(CADENCES[triggers.new_data.check_cadence], after)))
+    return due
+
+
+def due_fields(schedule: dict[str, Any] | None, after: datetime) -> Data:
+    """What a leaderboard stores so run-due can find it: each trigger's due time and the earliest."""
+    due = due_times(schedule, after)
+    return {"schedule_due": due, "schedule_next_due_at": min(due.values()) if due else None}
 
 
 def dataset_limit(schedule: dict[str, Any] | None) -> Data | None:
@@ -49,7 +65,6 @@ def dataset_limit(schedule: dict[str, Any] | None) -> Data | None:
 async def run_due(deps: Deps) -> list[Data]:
     """Start every run whose cron slot has come; returns what was started and why."""
     from shared.services.records import LEADERBOARDS, iso
-    from shared.services.runs import start_run
 
     now = deps.clock.now()
     started: list[Data] = []
@@ -57,22 +72,38 @@ async def run_due(deps: Deps) -> list[Data]:
                                            range=Range("schedule_next_due_at", high=iso(now))))
     for doc in due:
         board = doc.data
-        slot = board.get("schedule_next_due_at")
-        if not slot:
-            continue
-        entry: Data = {"leaderboard_id": board["id"], "trigger": "cron", "due_at": slot}
-        try:
-            await deps.documents.create(SLOTS, f"{board['id']}.cron.{slot}", {**entry, "workspace_id": board["workspace_id"]})
-        except AlreadyExists:
-            continue  # another run-due call took this slot
-        try:
-            run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger="cron",
-                                  dataset_limit=dataset_limit(board.get("schedule")))
-            entry.update(run_id=run["id"], status="started")
-        except Exception as exc:  # noqa: BLE001 - a leaderboard that cannot run must not stop the others
-            entry.update(run_id=None, status="skipped", reason=getattr(exc, "message", str(exc)))
+        changes = due_fields(board.get("schedule"), now)
+        for trigger, slot in sorted((board.get("schedule_due") or {}).items()):
+            if slot > iso(now):
+                continue
+            entry: Data = {"leaderboard_id": board["id"], "trigger": trigger, "due_at": slot}
+            try:
+                await deps.documents.create(SLOTS, f"{board['id']}.{trigger}.{slot}",
+                                            {**entry, "workspace_id": board["workspace_id"]})
+            except AlreadyExists:
+                continue  # another run-due call took this slot
+            started.append(await _fire(deps, board, trigger, entry, changes))
         with contextlib.suppress(NotFound):  # deleted since it was found due
-            await deps.documents.update(LEADERBOARDS, board["id"], {
-                "schedule_next_due_at": next_due_at(board.get("schedule"), now)})
-        started.append(entry)
+            await deps.documents.update(LEADERBOARDS, board["id"], changes)
     return started
+
+
+async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Data) -> Data:
+    from shared.schemas.schedules import Schedule
+    from shared.services import push_quota
+    from shared.services.runs import start_run
+
+    if trigger == "new_data":
+        accepted = (await push_quota.usage(deps, board["id"])).accepted_total
+        fresh = accepted - board.get("schedule_rows_seen", 0)
+        wanted = Schedule.model_validate(board["schedule"]).triggers.new_data.every_new_events
+        if fresh < wanted:
+            return {**entry, "run_id": None, "status": "skipped",
+                    "reason": f"{fresh} new rows since the last look; the trigger waits for {wanted}"}
+        changes["schedule_rows_seen"] = accepted
+    try:
+        run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger=trigger,
+                              dataset_limit=dataset_limit(board.get("schedule")))
+    except Exception as exc:  # noqa: BLE001 - a leaderboard that cannot run must not stop the others
+        return {**entry, "run_id": None, "status": "skipped", "reason": getattr(exc, "message", str(exc))}
+    return {**entry, "run_id": run["id"], "status": "started"}

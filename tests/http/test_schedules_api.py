@@ -86,3 +86,26 @@ async def test_scheduled_runs_carry_the_schedules_dataset_limit(client, auth, de
     [entry] = (await client.post("/api/leaderboard-schedules/run-due", headers=cron)).json()["started"]
     run = (await client.get(f"/api/leaderboards/{board}/runs/{entry['run_id']}", headers=auth)).json()
     assert run["dataset_limit"] == {"auto": False, "rows": 50, "algorithm": "RANDOM", "seed": 3}
+
+
+async def test_new_data_fires_when_enough_rows_arrived_since_the_last_look(client, auth, deps, clock):
+    board = await _scheduled(client, auth, {"version": 2, "triggers": {
+        "new_data": {"enabled": True, "check_cadence": "DAILY", "every_new_events": 3}}})
+    detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()["leaderboard"]
+    assert detail["schedule_next_due_at"] == "2026-03-15T06:00:00.000000Z"
+    url, cron = "/api/leaderboard-schedules/run-due", {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+
+    async def look(rows: int) -> dict:
+        if rows:
+            await client.post(f"/v1/leaderboard/{board}/dataset/push", headers=auth,
+                              json={"rows": [{"input": f"{clock.now()} {n}"} for n in range(rows)]})
+        clock.advance(days=1)
+        [entry] = (await client.post(url, headers=cron)).json()["started"]
+        return entry
+
+    waiting = await look(2)
+    assert (waiting["trigger"], waiting["status"]) == ("new_data", "skipped") and "2 new rows" in waiting["reason"]
+    assert (await look(1))["status"] == "started"  # 3 rows since the schedule was saved
+    assert (await look(0))["status"] == "skipped"  # nothing new since that run
+    runs = (await client.get(f"/api/leaderboards/{board}/runs", headers=auth)).json()["data"]
+    assert [(r["run_source"], r["trigger"]) for r in runs] == [("schedule", "new_data")]
