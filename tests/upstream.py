@@ -66,6 +66,7 @@ class Upstream:
         self.delay_seconds = delay_seconds
         self.calls: Counter[str] = Counter()
         self.files: dict[str, bytes] = {}
+        self.catalog: dict[str, int] = {}  # model id -> created, served as OpenRouter's /models
         self.url = ""
 
     def app(self) -> Starlette:
@@ -111,7 +112,13 @@ class Upstream:
                 return Response(status_code=304, headers={"ETag": etag})
             return Response(self.files[path], media_type="application/octet-stream", headers={"ETag": etag})
 
-        return Starlette(routes=[Route("/m/{behaviour}/v1/chat/completions", model, methods=["POST"]),
+        async def catalog(request: Request) -> Response:
+            # OpenRouter's model list: an id and the `created` time of each model version.
+            return JSONResponse({"data": [{"id": model_id, "created": created, "name": model_id}
+                                          for model_id, created in self.catalog.items()]})
+
+        return Starlette(routes=[Route("/m/{behaviour}/v1/models", catalog, methods=["GET"]),
+                                 Route("/m/{behaviour}/v1/chat/completions", model, methods=["POST"]),
                                  Route("/judge/v1/chat/completions", judge, methods=["POST"]),
                                  Route("/datasets/{rest:path}", file, methods=["GET"])])
 

@@ -7,7 +7,12 @@ stores the next time of each trigger (`schedule_due`) and the earliest
 (`schedule_next_due_at`), so run-due reads the due ones with one range query instead of
 scanning every leaderboard. A run starts only after its due slot (leaderboard, trigger,
 due time) is created in a create-only document, so overlapping run-due calls never start
-the same run twice. `model_version` is validated and stored but does not fire yet.
+the same run twice.
+
+`model_version` is checked at its `cadence` and fires when any candidate's upstream
+version changed since the last look: for OpenRouter candidates the catalog entry's
+`created` time (GET {openrouter_base_url}/models), for Dr.Gero own models their fine-tune
+`version`. Custom and HuggingFace endpoints publish no version, so they never trigger it.
 """
 
 from __future__ import annotations
@@ -43,7 +48,33 @@ def due_times(schedule: dict[str, Any] | None, after: datetime) -> dict[str, str
         due["cron"] = iso(next(CronSim(triggers.cron.effective_expression, after.astimezone(zone))))
     if triggers.new_data.enabled:
         due["new_data"] = iso(next(CronSim(CADENCES[triggers.new_data.check_cadence], after)))
+    if triggers.model_version.enabled:
+        due["model_version"] = iso(next(CronSim(CADENCES[triggers.model_version.cadence], after)))
     return due
+
+
+async def model_versions(deps: Deps, board: Data) -> dict[str, str]:
+    """candidate id -> its upstream version, for the candidates that publish one."""
+    import httpx
+
+    from shared.services.records import CANDIDATES, MODELS, all_of
+
+    candidates = await all_of(deps, CANDIDATES, {"workspace_id": board["workspace_id"], "leaderboard_id": board["id"]})
+    versions: dict[str, str] = {}
+    catalog: dict[str, Any] | None = None
+    for candidate in candidates:
+        if candidate["platform"] == "OpenRouter":
+            if catalog is None:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    response = await http.get(f"{deps.settings.openrouter_base_url.rstrip('/')}/models")
+                    response.raise_for_status()
+                    catalog = {entry["id"]: entry for entry in response.json().get("data", [])}
+            entry = catalog.get(candidate["model_url"])
+            versions[candidate["id"]] = str(entry.get("created")) if entry else "absent"
+        elif candidate["platform"] == "Dr.Gero":
+            model = await deps.documents.get(MODELS, candidate["model_id"])
+            versions[candidate["id"]] = str(model.data.get("version")) if model else "absent"
+    return versions
 
 
 def due_fields(schedule: dict[str, Any] | None, after: datetime) -> Data:
@@ -93,6 +124,14 @@ async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Dat
     from shared.services import push_quota
     from shared.services.runs import start_run
 
+    if trigger == "model_version":
+        try:
+            versions = await model_versions(deps, board)
+        except Exception as exc:  # noqa: BLE001 - a catalog outage skips this look, the next one retries
+            return {**entry, "run_id": None, "status": "skipped", "reason": f"model catalog unavailable: {exc}"}
+        changes["schedule_model_versions"] = versions
+        if "schedule_model_versions" not in board or versions == board["schedule_model_versions"]:
+            return {**entry, "run_id": None, "status": "skipped", "reason": "no candidate has a new version"}
     if trigger == "new_data":
         accepted = (await push_quota.usage(deps, board["id"])).accepted_total
         fresh = accepted - board.get("schedule_rows_seen", 0)

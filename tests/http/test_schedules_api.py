@@ -109,3 +109,45 @@ async def test_new_data_fires_when_enough_rows_arrived_since_the_last_look(clien
     assert (await look(0))["status"] == "skipped"  # nothing new since that run
     runs = (await client.get(f"/api/leaderboards/{board}/runs", headers=auth)).json()["data"]
     assert [(r["run_source"], r["trigger"]) for r in runs] == [("schedule", "new_data")]
+
+
+async def test_model_version_fires_when_the_catalog_shows_a_new_version(client, auth, deps, clock):
+    from tests.upstream import running_upstream
+
+    with running_upstream() as openrouter:
+        deps.settings.openrouter_base_url = openrouter.model_url("catalog")
+        openrouter.catalog["openai/gpt-oss-120b"] = 1_760_000_000
+        board = await _scheduled(client, auth, {"version": 2, "triggers": {
+            "model_version": {"enabled": True, "cadence": "WEEKLY"}}})
+        url, cron = "/api/leaderboard-schedules/run-due", {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+
+        async def look() -> dict:
+            clock.advance(days=7)
+            [entry] = (await client.post(url, headers=cron)).json()["started"]
+            return entry
+
+        first = await look()  # the first look records the versions
+        assert (first["trigger"], first["status"]) == ("model_version", "skipped")
+        assert (await look())["status"] == "skipped"  # nothing changed
+        openrouter.catalog["openai/gpt-oss-120b"] = 1_770_000_000
+        assert (await look())["status"] == "started"
+        assert (await look())["status"] == "skipped"
+
+
+async def test_a_leaderboard_deleted_after_it_was_found_due_is_skipped(client, auth, deps, clock, monkeypatch):
+    from shared.services import runs
+
+    board = await _scheduled(client, auth)
+    clock.advance(days=2)
+    original = runs.start_run
+
+    async def deleted_first(deps_, workspace_id, leaderboard_id, *args, **kwargs):
+        await client.delete(f"/api/leaderboards/{leaderboard_id}", headers=auth)  # the race, made certain
+        return await original(deps_, workspace_id, leaderboard_id, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "start_run", deleted_first)
+    cron = {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+    response = await client.post("/api/leaderboard-schedules/run-due", headers=cron)
+    assert response.status_code == 200
+    [entry] = response.json()["started"]
+    assert (entry["leaderboard_id"], entry["status"]) == (board, "skipped") and "not found" in entry["reason"]
