@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TASKS_VENV := .venv-tasks-emulator
 PYTEST_ARGS ?=
 
-.PHONY: serve test install install-dev emulators bench clean
+.PHONY: serve test lint install install-dev emulators bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,10 @@ emulators: $(TASKS_VENV)/bin/gcloud-tasks-emulator
 serve: install
 	$(BIN)/drgero serve
 
-test: install-dev emulators
+lint: install-dev
+	$(BIN)/ruff check shared functions tests bench infra main.py
+
+test: lint emulators
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

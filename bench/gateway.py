@@ -9,7 +9,6 @@ through LiteLLM configured with the same upstream. Rounds alternate so noise hit
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets

@@ -68,7 +68,7 @@ def steps(project: str, region: str, base_url: str) -> list[Step]:
                          f"--role={role}", "--condition=None"]))
     out.append(Step([*g, "iam", "service-accounts", "add-iam-policy-binding", tasks_sa,
                      f"--member=serviceAccount:{api_sa}", "--role=roles/iam.serviceAccountUser"]))
-    env = ",".join([f"DRGERO_BACKEND=gcp", "DRGERO_ENV=production", f"DRGERO_GCP_PROJECT={project}",
+    env = ",".join(["DRGERO_BACKEND=gcp", "DRGERO_ENV=production", f"DRGERO_GCP_PROJECT={project}",
                     f"DRGERO_GCS_BUCKET={bucket}", f"DRGERO_TASKS_LOCATION={region}", f"DRGERO_TASKS_QUEUE={queue}",
                     f"DRGERO_WORKER_URL={worker_url}", f"DRGERO_TASKS_SERVICE_ACCOUNT={tasks_sa}",
                     f"DRGERO_PUBLIC_BASE_URL={base_url}"])

@@ -117,7 +117,7 @@ async def test_model_version_fires_when_the_catalog_shows_a_new_version(client, 
     with running_upstream() as openrouter:
         deps.settings.openrouter_base_url = openrouter.model_url("catalog")
         openrouter.catalog["openai/gpt-oss-120b"] = 1_760_000_000
-        board = await _scheduled(client, auth, {"version": 2, "triggers": {
+        await _scheduled(client, auth, {"version": 2, "triggers": {
             "model_version": {"enabled": True, "cadence": "WEEKLY"}}})
         url, cron = "/api/leaderboard-schedules/run-due", {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
 
