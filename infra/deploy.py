@@ -5,7 +5,8 @@ functions are (re)deployed each time. `--dry-run` prints the exact commands inst
 running them. What it sets up, in order: APIs, Firestore and its composite indexes, the
 GCS bucket, the Cloud Tasks queue, secrets, service accounts and IAM, one function per
 family (the task worker reachable only by the queue's identity), the Scheduler jobs, and
-one HTTPS load balancer URL map putting every family behind one API base URL.
+one HTTPS load balancer (URL map, certificate, proxy, address) putting every family behind
+one API base URL.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from functions.families import FAMILIES
 from infra.urlmap import function_name, url_map
@@ -104,6 +106,19 @@ def steps(project: str, region: str, base_url: str) -> list[Step]:
                      f"{json.dumps(url_map(project))}\nJSON"]))
     out.append(Step([*g, "compute", "url-maps", "import", "drgero-api", f"--source={url_map_file}", "--global",
                      "--quiet"]))
+    # The frontend: a global address, a Google-managed certificate for the base URL's host,
+    # and the HTTPS proxy and forwarding rule. Point the host's DNS A record at the address.
+    host = urlsplit(base_url).hostname or base_url
+    out += [Step([*g, "compute", "addresses", "create", "drgero-api", "--global"],
+                 unless=[*g, "compute", "addresses", "describe", "drgero-api", "--global"]),
+            Step([*g, "compute", "ssl-certificates", "create", "drgero-api", f"--domains={host}", "--global"],
+                 unless=[*g, "compute", "ssl-certificates", "describe", "drgero-api", "--global"]),
+            Step([*g, "compute", "target-https-proxies", "create", "drgero-api", "--url-map=drgero-api",
+                  "--ssl-certificates=drgero-api", "--global"],
+                 unless=[*g, "compute", "target-https-proxies", "describe", "drgero-api", "--global"]),
+            Step([*g, "compute", "forwarding-rules", "create", "drgero-api", "--global", "--address=drgero-api",
+                  "--target-https-proxy=drgero-api", "--ports=443", "--load-balancing-scheme=EXTERNAL_MANAGED"],
+                 unless=[*g, "compute", "forwarding-rules", "describe", "drgero-api", "--global"])]
     return out
 
 

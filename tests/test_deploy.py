@@ -39,4 +39,6 @@ def test_resources_are_created_only_when_missing_and_indexes_come_from_the_file(
     assert any("scheduler jobs create http drgero-run-due" in line and "/api/leaderboard-schedules/run-due" in line
                for line in lines)
     assert any("add-invoker-policy-binding drgero-task-worker" in line and "drgero-tasks@" in line for line in lines)
-    assert lines[-1].startswith("gcloud --project=demo-project compute url-maps import drgero-api")
+    assert any(line.startswith("gcloud --project=demo-project compute url-maps import drgero-api") for line in lines)
+    assert any("ssl-certificates create drgero-api --domains=api.example.com" in line for line in lines)
+    assert "forwarding-rules create drgero-api" in lines[-1]
