@@ -31,7 +31,7 @@ from shared.domain import scoring
 from shared.domain.leaderboard import effective_prompt
 from shared.domain.ranking import CandidateRows, rank
 from shared.errors import InvalidInput
-from shared.ports import AlreadyExists, Data, Order, PreconditionFailed, Query
+from shared.ports import AlreadyExists, Data, NotFound, Order, PreconditionFailed, Query
 from shared.providers.chat import Endpoint
 from shared.providers.errors import ProviderError
 from shared.services import annotations, auto_labels
@@ -184,23 +184,36 @@ async def run_chunk(deps: Deps, payload: Data) -> None:
         await deps.queue.enqueue(FINALIZE_TASK, {"run_id": run["id"]}, name=f"{run['id']}-finalize")
 
 
+async def _jsonl(deps: Deps, key: str, *, required: bool = True) -> list[Data] | None:
+    """The records of a small JSONL blob (a chunk's rows or results).
+
+    An absent optional blob is None; an absent required one raises NotFound, so the task
+    fails and the queue retries it.
+    """
+    try:
+        data, _ = await deps.blobs.get(key)
+    except NotFound:
+        if required:
+            raise
+        return None
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
 async def _results(deps: Deps, run: Data, candidate_id: str, chunk: int) -> list[Data]:
     """This chunk's results: read back if a previous delivery stored them, else computed and stored."""
     key = result_key(run["id"], candidate_id, chunk)
-    if await deps.blobs.stat(key) is not None:
-        data, _ = await deps.blobs.get(key)
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+    stored = await _jsonl(deps, key, required=False)
+    if stored is not None:
+        return stored
     board = (await deps.documents.get(LEADERBOARDS, run["leaderboard_id"])).data
     candidate_doc = await deps.documents.get(CANDIDATES, candidate_id)
-    data, _ = await deps.blobs.get(rows_key(run["id"], chunk))
-    rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+    rows = await _jsonl(deps, rows_key(run["id"], chunk))
     results = await _evaluate(deps, run, board, candidate_doc.data if candidate_doc else None, rows)
     body = b"".join(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE) for result in results)
     try:
         await deps.blobs.put(key, body, if_generation=0, content_type="application/x-ndjson")
     except PreconditionFailed:
-        data, _ = await deps.blobs.get(key)  # a twin delivery stored its results first: use those
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+        return await _jsonl(deps, key)  # a twin delivery stored its results first: use those
     return results
 
 
@@ -306,13 +319,11 @@ async def finalize(deps: Deps, payload: Data) -> None:
 
 async def _chunk_results_or_failures(deps: Deps, run: Data, candidate_id: str, chunk: int) -> list[Data]:
     """A chunk's results; a chunk that never finished (a reaped run) counts its rows as failed."""
-    key = result_key(run["id"], candidate_id, chunk)
-    if await deps.blobs.stat(key) is not None:
-        data, _ = await deps.blobs.get(key)
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
-    data, _ = await deps.blobs.get(rows_key(run["id"], chunk))
-    return [_failed(json.loads(line), run, "The chunk never finished (its tasks ran out of retries).", candidate_id)
-            for line in data.splitlines() if line.strip()]
+    stored = await _jsonl(deps, result_key(run["id"], candidate_id, chunk), required=False)
+    if stored is not None:
+        return stored
+    return [_failed(row, run, "The chunk never finished (its tasks ran out of retries).", candidate_id)
+            for row in await _jsonl(deps, rows_key(run["id"], chunk))]
 
 
 async def reap_stale_runs(deps: Deps) -> list[str]:
