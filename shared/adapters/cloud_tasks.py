@@ -11,15 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 
 from google.api_core import exceptions as gexc
 from google.cloud import tasks_v2
 
 from shared.auth.secrets import task_signature
-from shared.ports import Data, Unavailable
+from shared.adapters.outages import outages_as_unavailable
+from shared.ports import Data
 
 TASK_SIGNATURE_HEADER = "X-DrGero-Task-Signature"
 
@@ -42,12 +42,8 @@ def task_id(name: str) -> str:
     return f"{digest}-{slug}" if slug else digest
 
 
-@contextmanager
-def _outages_as_unavailable(what: str) -> Iterator[None]:
-    try:
-        yield
-    except _OUTAGES as exc:
-        raise Unavailable(f"cloud tasks: {what}: {exc}") from exc
+def _outages_as_unavailable(what: str) -> AbstractContextManager[None]:
+    return outages_as_unavailable(_OUTAGES, "cloud tasks", what)
 
 
 class CloudTasksQueue:

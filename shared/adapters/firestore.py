@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from google.api_core import exceptions as gexc
@@ -18,6 +18,7 @@ from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
+from shared.adapters.outages import outages_as_unavailable
 from shared.ports import (
     AlreadyExists, Data, Doc, NotFound, PreconditionFailed, Query, Transaction, Unavailable,
 )
@@ -34,12 +35,8 @@ FIRST_BACKOFF_SECONDS = 0.05
 MAX_BACKOFF_SECONDS = 2.0
 
 
-@contextmanager
-def _outages_as_unavailable(what: str) -> Iterator[None]:
-    try:
-        yield
-    except _OUTAGES as exc:
-        raise Unavailable(f"firestore: {what}: {exc}") from exc
+def _outages_as_unavailable(what: str) -> AbstractContextManager[None]:
+    return outages_as_unavailable(_OUTAGES, "firestore", what)
 
 
 def _path(field: str) -> str:
