@@ -63,16 +63,15 @@ def _messages(board: Data, body: dict[str, Any]) -> tuple[list[dict[str, Any]], 
     return [{"role": "user", "content": fill_prompt(template, {"input": text, "id": ""})}], text
 
 
-async def _candidates_in_order(deps: Deps, board: Data) -> list[Data]:
+async def _candidates_in_order(deps: Deps, board: Data) -> AsyncIterator[Data]:
+    """The chosen candidate, then the runners-up of the latest ranking, each read only when needed."""
     chosen = board.get("chosen_leaderboard_model_id")
     ranking = (board.get("latest_ranking") or {}).get("ranking") or []
     order = [chosen] + [entry["candidate_id"] for entry in ranking if entry["candidate_id"] != chosen]
-    found = []
     for candidate_id in order[: 1 + MAX_FALLBACKS]:
         doc = await deps.documents.get(CANDIDATES, candidate_id)
         if doc is not None and doc.data["leaderboard_id"] == board["id"]:
-            found.append(doc.data)
-    return found
+            yield doc.data
 
 
 async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
@@ -100,7 +99,7 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
     board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + deps.settings.inference_timeout_seconds
-    for candidate in await _candidates_in_order(deps, board):
+    async for candidate in _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
         try:
             endpoint = await candidate_endpoint(deps, candidate)
@@ -197,7 +196,7 @@ async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, 
     """
     board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
-    for candidate in await _candidates_in_order(deps, board):
+    async for candidate in _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
         try:
             endpoint = await candidate_endpoint(deps, candidate)
