@@ -32,6 +32,21 @@ async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
     print(token)
 
 
+async def _session_create(deps: Deps, args: argparse.Namespace) -> None:
+    from shared.auth.sessions import dev_user_id, mint_dev_session
+    from shared.services.members import add_member
+
+    token = mint_dev_session(deps.settings, args.email, ttl_seconds=args.ttl)  # refuses production first
+    workspace = await find_workspace(deps, args.workspace)
+    if workspace is None:
+        workspace = await create_workspace(deps, args.workspace, args.plan)
+        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
+    member = await add_member(deps, workspace["id"], dev_user_id(args.email), args.email.strip().lower(), args.role)
+    print(f"session for {member['email']} ({member['role']} of {workspace['name']}), "
+          f"valid {args.ttl} s", file=sys.stderr)
+    print(token)
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
@@ -56,6 +71,15 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument("--scopes", required=True, help="comma-separated scopes, or 'all'")
     make.add_argument("--name", default="cli", help="a label for the token")
     make.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
+    session = commands.add_parser("session", help="development browser sessions").add_subparsers(
+        dest="action", required=True)
+    start = session.add_parser("create", help="print a session token signed with the development secret")
+    start.add_argument("--email", required=True)
+    start.add_argument("--workspace", required=True, help="workspace name (created if missing)")
+    start.add_argument("--role", choices=["owner", "admin", "member"], default="owner",
+                       help="role given if the user is not a member yet")
+    start.add_argument("--ttl", type=int, default=3600, help="seconds the session is valid")
+    start.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
     commands.add_parser("serve", help="serve every endpoint family on one port")
     cli_run.add_parser(commands)
     return root
@@ -69,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         _serve(settings)
         return 0
-    action = {"workspace": _workspace_create, "token": _token_create}[args.command]
+    action = {"workspace": _workspace_create, "token": _token_create, "session": _session_create}[args.command]
     try:
         asyncio.run(action(build(settings), args))
     except (DomainError, ValueError) as exc:

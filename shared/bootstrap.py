@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.auth.secrets import SecretBox
+from shared.auth.sessions import Jwks
 from shared.config import Settings
 from shared.ports import Blobs, Clock, Documents, Ids, TaskQueue
 from shared.providers.chat import ChatClient
@@ -35,6 +36,8 @@ class Deps:
     secrets: SecretBox
     # Outbound model calls share one pooled HTTP client per process.
     chat: ChatClient = field(default_factory=ChatClient)
+    # The Supabase project's signing keys, when sessions are verified against a JWKS URL.
+    jwks: Jwks | None = None
 
 
 def build(settings: Settings) -> Deps:
@@ -43,6 +46,7 @@ def build(settings: Settings) -> Deps:
     return Deps(
         settings=settings, documents=documents, blobs=blobs, queue=queue,
         clock=SystemClock(), ids=UuidIds(), secrets=SecretBox(settings.encryption_key),
+        jwks=Jwks(settings.supabase_jwks_url) if settings.supabase_jwks_url else None,
     )
 
 

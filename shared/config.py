@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     # The most an inference call may take, fallbacks and retries included, before a 502.
     inference_timeout_seconds: float = 60.0
     judge_max_tokens: int = 400
+    # Browser sessions: Supabase access tokens (JWTs), HS256 with the project's JWT secret
+    # and/or asymmetric keys from the project's JWKS URL; `aud` must match.
+    supabase_jwt_secret: str = ""
+    supabase_jwks_url: str = ""
+    session_audience: str = "authenticated"
+    session_issuer: str = ""
+    # Outbound checks of provider keys, and how long the OpenRouter catalog is reused.
+    integration_timeout_seconds: float = 10.0
+    catalog_cache_seconds: float = 600.0
+    # Fine-tuning backend speaking the OpenAI files + fine_tuning jobs wire format; fine-tuned
+    # models are then called at the serving URL (the same base URL unless set).
+    fine_tune_base_url: str = "https://api.openai.com/v1"
+    fine_tune_api_key: str = ""
+    fine_tune_serving_url: str = ""
     default_judge_provider: str = "OpenRouter"
     default_judge_model: str = "openai/gpt-4o-mini"
 
@@ -83,6 +97,18 @@ class Settings(BaseSettings):
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @cached_property
+    def session_secret(self) -> str:
+        """The HS256 session secret; in development an unset one is generated in the data directory."""
+        if self.supabase_jwt_secret or self.env == "production":
+            return self.supabase_jwt_secret
+        path = self.data_dir / "session.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
 

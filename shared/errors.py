@@ -55,3 +55,9 @@ class PermissionDenied(DomainError):
 
 class ServiceUnavailable(DomainError):
     code = "unavailable"
+
+
+class UpstreamUnavailable(DomainError):
+    """A provider we had to ask (key check, model catalog, fine-tuning backend) did not answer usefully."""
+
+    code = "provider_unavailable"

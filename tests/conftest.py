@@ -13,7 +13,9 @@ from functions.server import create_app
 from shared.auth.scopes import ALL_SCOPES
 from shared.bootstrap import Deps, build
 from shared.config import Settings
+from shared.auth.sessions import dev_user_id, mint_dev_session
 from shared.services.api_tokens import create_api_token
+from shared.services.members import add_member
 from shared.services.workspaces import create_workspace
 
 # Session fixtures that start the GCP emulators on first use.
@@ -55,6 +57,16 @@ class Workspaces:
             self.ids[name] = (await create_workspace(self.deps, name, plan))["id"]  # type: ignore[arg-type]
         token, _ = await create_api_token(self.deps, self.ids[name], "test", list(scopes))
         return {"Authorization": f"Bearer {token}"}
+
+    async def session(self, name: str = "acme", role: str = "owner", email: str | None = None,
+                      plan: str = "pro") -> dict[str, str]:
+        """Browser-session headers for a member of the workspace with this role."""
+        if name not in self.ids:
+            self.ids[name] = (await create_workspace(self.deps, name, plan))["id"]  # type: ignore[arg-type]
+        email = email or f"{role}@{name}.example"
+        await add_member(self.deps, self.ids[name], dev_user_id(email), email, role)
+        return {"Authorization": f"Bearer {mint_dev_session(self.deps.settings, email)}",
+                "X-Drgero-Workspace": self.ids[name]}
 
 
 @pytest.fixture

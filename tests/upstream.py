@@ -66,13 +66,16 @@ class Upstream:
         self.delay_seconds = delay_seconds
         self.calls: Counter[str] = Counter()
         self.files: dict[str, bytes] = {}
-        self.catalog: dict[str, int] = {}  # model id -> created, served as OpenRouter's /models
+        # OpenRouter's /models: model id -> its `created` time, or a whole catalog entry.
+        self.catalog: dict[str, int | dict] = {}
+        self.authorization: dict[str, str] = {}  # behaviour -> the last Authorization header it got
         self.url = ""
 
     def app(self) -> Starlette:
         async def model(request: Request) -> Response:
             behaviour = request.path_params["behaviour"]
             self.calls[behaviour] += 1
+            self.authorization[behaviour] = request.headers.get("authorization", "")
             body = await request.json()
             if self.delay_seconds:
                 await asyncio.sleep(self.delay_seconds)
@@ -113,9 +116,10 @@ class Upstream:
             return Response(self.files[path], media_type="application/octet-stream", headers={"ETag": etag})
 
         async def catalog(request: Request) -> Response:
-            # OpenRouter's model list: an id and the `created` time of each model version.
-            return JSONResponse({"data": [{"id": model_id, "created": created, "name": model_id}
-                                          for model_id, created in self.catalog.items()]})
+            self.calls["catalog"] += 1
+            return JSONResponse({"data": [
+                {"id": model_id, "name": model_id, **(entry if isinstance(entry, dict) else {"created": entry})}
+                for model_id, entry in self.catalog.items()]})
 
         return Starlette(routes=[Route("/m/{behaviour}/v1/models", catalog, methods=["GET"]),
                                  Route("/m/{behaviour}/v1/chat/completions", model, methods=["POST"]),

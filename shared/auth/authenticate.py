@@ -45,6 +45,13 @@ async def _push_or_api_token(request: Request, deps: Deps) -> Principal:
     return await _api_token(request, deps)
 
 
+async def _session(request: Request, deps: Deps) -> Principal:
+    from shared.services.members import WORKSPACE_HEADER, authenticate_session
+
+    workspace_id = request.headers.get(WORKSPACE_HEADER, "").strip() or None
+    return await authenticate_session(deps, bearer(request), workspace_id)
+
+
 async def _task(request: Request, deps: Deps) -> Principal:
     from shared.adapters.cloud_tasks import TASK_SIGNATURE_HEADER
     from shared.auth.secrets import task_signature
@@ -73,7 +80,12 @@ async def authenticate(route: Route, request: Request, deps: Deps, params: dict[
     missing = [scope for scope in route.scopes if scope not in principal.scopes]
     if principal.kind == "api_token" and missing:
         raise PermissionDenied(f"This token lacks the scope(s): {', '.join(missing)}.")
+    if principal.kind == "session" and missing:
+        raise PermissionDenied(f"This needs the owner or admin role; you are a {principal.role}.",
+                               code="insufficient_role")
     return principal
 
 
-AUTHENTICATORS = {"api_token": _api_token, "push": _push_or_api_token, "cron": _cron, "task": _task}
+AUTHENTICATORS = {
+    "api_token": _api_token, "push": _push_or_api_token, "session": _session, "cron": _cron, "task": _task,
+}

@@ -15,3 +15,4 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     credential_id: str = ""
     leaderboard_id: str | None = None
+    role: str | None = None  # a session's role in the workspace: owner, admin or member

@@ -15,6 +15,17 @@ ALL_SCOPES: tuple[str, ...] = (
     MODELS_READ, MODELS_WRITE, TRACES_READ, INFERENCE,
 )
 
+# What a browser session may do follows from the user's role in the workspace; API tokens
+# can never hold these.
+WORKSPACE_MEMBER = "workspace:member"
+WORKSPACE_ADMIN = "workspace:admin"
+ROLES = ("owner", "admin", "member")
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "owner": frozenset({WORKSPACE_MEMBER, WORKSPACE_ADMIN}),
+    "admin": frozenset({WORKSPACE_MEMBER, WORKSPACE_ADMIN}),
+    "member": frozenset({WORKSPACE_MEMBER}),
+}
+
 
 def parse_scopes(text: str) -> list[str]:
     """Parse `a,b,c` or `all`; raises ValueError naming any unknown scope."""

@@ -32,7 +32,7 @@ class CandidateRows:
     cost_known: bool = False
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def quantile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -44,7 +44,7 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 def _interval(values: list[float]) -> tuple[float, float] | None:
     tail = (1 - CONFIDENCE) / 2
-    low, high = _quantile(values, tail), _quantile(values, 1 - tail)
+    low, high = quantile(values, tail), quantile(values, 1 - tail)
     return (low, high) if low is not None and high is not None else None
 
 
@@ -69,7 +69,7 @@ def rank(candidates: list[CandidateRows], pass_threshold: float = 0.5) -> list[d
             "ci95": list(ci) if ci else None, "pass_rate": (sum(s >= pass_threshold for s in scored) / len(scored))
             if scored else None,
             "rows_scored": len(scored), "failures": len(c.failed), "tied_with_leader": tied,
-            "latency_ms_p50": _quantile(c.latencies_ms, 0.5), "latency_ms_p95": _quantile(c.latencies_ms, 0.95),
+            "latency_ms_p50": quantile(c.latencies_ms, 0.5), "latency_ms_p95": quantile(c.latencies_ms, 0.95),
             "tokens_total": c.tokens, "tokens_per_row": c.tokens / count,
             "cost_usd_total": c.cost_usd if c.cost_known else None,
             "cost_usd_per_row": c.cost_usd / count if c.cost_known else None,

@@ -18,6 +18,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.InvalidInput, 422),
     (errors.TooLarge, 413),
     (errors.ServiceUnavailable, 503),
+    (errors.UpstreamUnavailable, 502),
     # Store errors that escaped a service: a lost race is a conflict, not a crash.
     (NotFound, 404),
     (PreconditionFailed, 409),

@@ -28,7 +28,9 @@ SECURITY_SCHEMES = {
     "apiToken": {"type": "http", "scheme": "bearer", "description": "Dr.Gero API token (drgero_...)."},
     "pushToken": {"type": "apiKey", "in": "header", "name": "X-Dr.Gero-Push-Token",
                   "description": "Push-only token (hpd_...) for one leaderboard."},
-    "session": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "User session."},
+    "session": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Supabase user session (access token); X-Drgero-Workspace picks the workspace "
+                               "when the user belongs to several."},
     "cronSecret": {"type": "http", "scheme": "bearer", "description": "The deployment's cron secret."},
     "taskSignature": {"type": "apiKey", "in": "header", "name": "X-DrGero-Task-Signature",
                       "description": "HMAC of the task, added by the queue (plus Cloud Run IAM in production)."},
@@ -37,7 +39,7 @@ ERROR_TEXT = {
     400: "Malformed JSON", 402: "The leaderboard's monthly budget is spent", 401: "Missing or invalid credentials", 403: "Missing scope or entitlement",
     404: "Unknown id (or one of another workspace)", 405: "Method not allowed", 409: "Conflict",
     413: "Body too large", 415: "Body is not JSON", 422: "Validation failed",
-    502: "Every candidate model failed (the body names the trace)", 503: "Backend unavailable",
+    502: "An upstream provider failed (for inference, every candidate; the body names the trace)", 503: "Backend unavailable",
 }
 
 

@@ -55,8 +55,7 @@ def due_times(schedule: dict[str, Any] | None, after: datetime) -> dict[str, str
 
 async def model_versions(deps: Deps, board: Data) -> dict[str, str]:
     """candidate id -> its upstream version, for the candidates that publish one."""
-    import httpx
-
+    from shared.services.catalog import openrouter_catalog
     from shared.services.records import CANDIDATES, MODELS, all_of
 
     candidates = await all_of(deps, CANDIDATES, {"workspace_id": board["workspace_id"], "leaderboard_id": board["id"]})
@@ -65,10 +64,7 @@ async def model_versions(deps: Deps, board: Data) -> dict[str, str]:
     for candidate in candidates:
         if candidate["platform"] == "OpenRouter":
             if catalog is None:
-                async with httpx.AsyncClient(timeout=30) as http:
-                    response = await http.get(f"{deps.settings.openrouter_base_url.rstrip('/')}/models")
-                    response.raise_for_status()
-                    catalog = {entry["id"]: entry for entry in response.json().get("data", [])}
+                catalog = await openrouter_catalog(deps, max_age=0)  # a version check wants today's catalog
             entry = catalog.get(candidate["model_url"])
             versions[candidate["id"]] = str(entry.get("created")) if entry else "absent"
         elif candidate["platform"] == "Dr.Gero":

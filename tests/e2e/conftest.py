@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.emulators import free_port
+from tests.factories import OPENROUTER_CATALOG
 from tests.upstream import running_upstream
 
 DRGERO = Path(sys.executable).with_name("drgero")
@@ -60,6 +61,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 def fake_openrouter() -> Iterator[str]:
     """OpenRouter's API stood in for by the local upstream (answers with the prompt's last line)."""
     with running_upstream() as upstream:
+        upstream.catalog.update(OPENROUTER_CATALOG)
         yield upstream.model_url("echo")
 
 

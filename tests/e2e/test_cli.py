@@ -53,3 +53,27 @@ def test_a_cli_token_carries_exactly_its_scopes_on_the_server(live_server: LiveS
         refused = http.post("/api/leaderboards", json={"name": "x", "system_prompt": "{input}"})
     assert refused.status_code == 403
     assert refused.json()["error"] == "insufficient_scope"
+
+
+def test_a_cli_session_is_an_owner_of_its_workspace_on_the_server(live_server: LiveServer):
+    done = drgero("session", "create", "--email", "Ada@Example.com", "--workspace", "session-team",
+                  env=live_server.env)
+    token = done.stdout.splitlines()[-1]
+    assert token.count(".") == 2 and token not in done.stderr  # a JWT, printed alone on the last line
+    with httpx.Client(base_url=live_server.base_url, headers={"Authorization": f"Bearer {token}"}) as http:
+        view = http.get("/api/invite-user").raise_for_status().json()
+        created = http.post("/api/tokens", json={"name": "from-session", "scopes": ["leaderboards:read"]})
+    assert [(m["email"], m["role"]) for m in view["members"]] == [("ada@example.com", "owner")]
+    assert created.status_code == 201 and created.json()["token"].startswith("drgero_")
+
+
+def test_session_create_is_refused_with_production_settings(env):
+    from cryptography.fernet import Fernet
+
+    production = {**env, "DRGERO_ENV": "production", "DRGERO_SECRET_KEY": Fernet.generate_key().decode(),
+                  "DRGERO_CRON_SECRET": "c" * 32, "DRGERO_PUBLIC_BASE_URL": "https://drgero.example.com",
+                  "DRGERO_SUPABASE_JWT_SECRET": "s" * 40}
+    done = subprocess.run([str(DRGERO), "session", "create", "--email", "a@b.co", "--workspace", "w"],
+                          env=production, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "production" in done.stderr and done.stdout == ""

@@ -18,16 +18,14 @@ import pytest
 
 from functions.families import FAMILIES
 from shared.http.family import common_routes
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, drgero
 from tests.e2e.spec_examples import Example, all_examples, schedule_json
 from tests.factories import get_leaderboard, openrouter_candidate, push_leaderboard
 
 ROUTES = [route for family in FAMILIES for route in family.routes] + common_routes(FAMILIES)
 
 # (method, path as the documents write it) -> what will serve it.
-NOT_YET_SERVED = {
-    ("POST", "/api/leaderboards/$LEADERBOARD_ID/models/auto-select"): "session APIs",
-}
+NOT_YET_SERVED: dict[tuple[str, str], str] = {}
 
 
 # Literal placeholders inside request bodies, and the variable whose value replaces each.
@@ -54,6 +52,9 @@ def test_the_documents_have_examples_and_only_known_ones_are_not_served_yet():
 def _variables(server: LiveServer, example: Example, workdir: Path) -> dict[str, str]:
     """Fresh resources for the variables the example uses."""
     values: dict[str, str] = {"API_BASE": server.base_url, "DRGERO_TOKEN": server.token}
+    if "SUPABASE_ACCESS_TOKEN" in example.variables:  # a session of the token's workspace
+        values["SUPABASE_ACCESS_TOKEN"] = drgero("session", "create", "--email", "admin@acme.example",
+                                                 "--workspace", "acme", env=server.env).stdout.splitlines()[-1]
     with server.client() as http:
         if {"LEADERBOARD_ID", "LEADERBOARD_MODEL_ID"} & example.variables:
             leaderboard = http.post("/api/leaderboards", json=get_leaderboard()).raise_for_status().json()

@@ -13,16 +13,27 @@ from shared.schemas.models import ModelUpdate
 from shared.schemas.push import PushBody, PushTokenCreate
 from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
 from shared.schemas.runs import AnnotationCreate, RunCreate
+from shared.schemas.auto_select import AutoSelectRequest
 from tests.factories import openrouter_candidate, own_model, push_leaderboard
 
 BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
           ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
           PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
           InferenceRequest: {"input": "sneaked in"},
-          ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]}}
+          ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]},
+          AutoSelectRequest: {"number_of_models": 1}}
 # Every family's routes that name a resource, so a new route is covered without editing this file.
+# `{provider}` names a kind of integration, not a resource: each workspace has its own namespace
+# of them (tests/http/test_tokens_and_integrations.py checks that one is not another's).
 ROUTES_WITH_IDS = [r for family in FAMILIES for r in family.routes
-                   if r.path_params and r.auth in ("api_token", "push", "session")]
+                   if r.path_params and r.auth in ("api_token", "push", "session") and "provider" not in r.path_params]
+
+
+async def headers_for(route, tenants, workspace: str) -> dict[str, str]:
+    """The credential the route takes: a browser session for session routes, else an API token."""
+    if route.auth == "session":
+        return await tenants.session(workspace, "owner")
+    return await tenants.headers(workspace)
 
 
 @pytest.fixture
@@ -34,8 +45,9 @@ async def owned(client, tenants) -> dict[str, str]:
     cand = (await client.post(f"/api/leaderboards/{board['id']}/models", headers=a,
                               json={"name": "ours", "model_id": model["id"]})).json()
     run = (await client.post(f"/api/leaderboards/{board['id']}/run", headers=a, json={})).json()
+    token = (await client.post("/api/tokens", headers=await tenants.session("workspace-a"), json={"name": "ours"})).json()
     return {"leaderboard_id": board["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
-            "run_id": run["id"], "item_id": str(uuid.uuid4())}  # annotation items exist only in human runs
+            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"]}  # annotation items exist only in human runs
 
 
 def request_for(route, ids):
@@ -45,7 +57,7 @@ def request_for(route, ids):
 
 @pytest.mark.parametrize("route", ROUTES_WITH_IDS, ids=lambda r: f"{r.method} {r.path}")
 async def test_b_gets_the_not_found_answer_for_a_resources(client, tenants, owned, route):
-    b = await tenants.headers("workspace-b")
+    b = await headers_for(route, tenants, "workspace-b")
     method, path, body = request_for(route, owned)
     foreign = await client.request(method, path, json=body, headers=b)
     missing_ids = {name: str(uuid.uuid4()) for name in owned}
@@ -62,11 +74,18 @@ async def test_b_lists_nothing_of_a_and_a_is_untouched(client, tenants, owned):
     for path in ("/api/leaderboards", "/api/models"):
         page = (await client.get(path, headers=b)).json()
         assert page["count"] == 0 and page["data"] == []
+    b_session = await tenants.session("workspace-b")
+    b_tokens = (await client.get("/api/tokens", headers=b_session)).json()["data"]
+    assert b_tokens and all(t["id"] != owned["token_id"] and t["name"] != "ours" for t in b_tokens)
+    assert [m["email"] for m in (await client.get("/api/invite-user", headers=b_session)).json()["members"]] \
+        == ["owner@workspace-b.example"]
     for route in ROUTES_WITH_IDS:
         method, path, body = request_for(route, owned)
-        await client.request(method, path, json=body, headers=b)
+        await client.request(method, path, json=body, headers=b_session if route.auth == "session" else b)
     a = await tenants.headers("workspace-a")
     detail = (await client.get(f"/api/leaderboards/{owned['leaderboard_id']}", headers=a)).json()
     assert detail["leaderboard"]["description"] is None
     assert [m["id"] for m in detail["models"]] == [owned["leaderboard_model_id"]]
     assert (await client.get(f"/api/models/{owned['model_id']}", headers=a)).status_code == 200
+    tokens = (await client.get("/api/tokens", headers=await tenants.session("workspace-a"))).json()["data"]
+    assert [(t["id"], t["revoked_at"]) for t in tokens if t["name"] == "ours"] == [(owned["token_id"], None)]

@@ -1,0 +1,103 @@
+"""Workspace provider integrations: check a key with the provider, store it sealed, show it redacted.
+
+A stored key is what runs, inference and auto-select use for a candidate without its own
+token (see `endpoints.workspace_key`). Checking asks the provider's own key endpoint:
+OpenRouter `GET {openrouter_base_url}/key`, Hugging Face `GET {huggingface_base_url}/api/whoami-v2`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.auth.secrets import redact
+from shared.bootstrap import Deps
+from shared.errors import InvalidInput, NotFoundError, UpstreamUnavailable
+from shared.ports import Data, Query
+from shared.providers.chat import openrouter_headers
+from shared.services.endpoints import INTEGRATIONS
+from shared.services.records import now_iso
+
+PROVIDERS = ("openrouter", "huggingface")
+
+
+def _request(deps: Deps, provider: str, key: str) -> tuple[str, dict[str, str]]:
+    settings = deps.settings
+    if provider == "openrouter":
+        return f"{settings.openrouter_base_url.rstrip('/')}/key", openrouter_headers(key)
+    return f"{settings.huggingface_base_url.rstrip('/')}/api/whoami-v2", {"Authorization": f"Bearer {key}"}
+
+
+def _account(provider: str, body: Any) -> dict[str, Any]:
+    """The useful, non-secret facts the provider tells about the key."""
+    if not isinstance(body, dict):
+        return {}
+    if provider == "openrouter":
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        return {k: data.get(k) for k in ("label", "usage", "limit", "limit_remaining", "is_free_tier") if k in data}
+    token = (body.get("auth") or {}).get("accessToken") or {}
+    return {"name": body.get("name"), "type": body.get("type"), "token_name": token.get("displayName"),
+            "role": token.get("role")}
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message or body.get("message") or f"HTTP {response.status_code}")[:300]
+
+
+async def check_key(deps: Deps, provider: str, key: str) -> Data:
+    """Ask the provider whether the key works; nothing is stored."""
+    url, headers = _request(deps, provider, key)
+    try:
+        async with httpx.AsyncClient(timeout=deps.settings.integration_timeout_seconds) as http:
+            response = await http.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(
+            f"{provider} did not answer the key check ({type(exc).__name__}); try again later.") from None
+    if response.status_code in (401, 403):
+        return {"provider": provider, "valid": False, "reason": _reason(response), "account": None}
+    if response.status_code != 200:
+        raise UpstreamUnavailable(f"{provider} answered the key check with {_reason(response)}; try again later.")
+    try:
+        account = _account(provider, response.json())
+    except ValueError:
+        raise UpstreamUnavailable(f"{provider} answered the key check with something that is not JSON.") from None
+    return {"provider": provider, "valid": True, "reason": "The provider accepted the key.", "account": account}
+
+
+def _doc_id(workspace_id: str, provider: str) -> str:
+    return f"{workspace_id}.{provider}"
+
+
+def public(data: Data) -> Data:
+    return {key: data.get(key) for key in ("provider", "key_hint", "account", "validated", "updated_at")}
+
+
+async def put_integration(deps: Deps, workspace_id: str, provider: str, key: str, validate: bool) -> Data:
+    """Store (or replace) the workspace's key, sealed; a key the provider rejects is refused."""
+    checked = await check_key(deps, provider, key) if validate else None
+    if checked is not None and not checked["valid"]:
+        raise InvalidInput.field("api_key", f"{provider} rejected the key: {checked['reason']}")
+    data = {
+        "workspace_id": workspace_id, "provider": provider, "key_sealed": deps.secrets.seal(key),
+        "key_hint": redact(key), "account": checked["account"] if checked else None,
+        "validated": validate, "updated_at": now_iso(deps),
+    }
+    await deps.documents.set(INTEGRATIONS, _doc_id(workspace_id, provider), data)
+    return public(data)
+
+
+async def list_integrations(deps: Deps, workspace_id: str) -> list[Data]:
+    docs = await deps.documents.query(Query(INTEGRATIONS, where={"workspace_id": workspace_id}))
+    return sorted((public(doc.data) for doc in docs), key=lambda item: item["provider"])
+
+
+async def delete_integration(deps: Deps, workspace_id: str, provider: str) -> None:
+    if not await deps.documents.delete(INTEGRATIONS, _doc_id(workspace_id, provider)):
+        raise NotFoundError(f"No {provider} integration is set for this workspace.")

@@ -1,0 +1,135 @@
+"""Workspace members and invites, and the browser session that resolves to one of them.
+
+A membership ties a Supabase user (`sub`) to a workspace with a role; an invite holds an
+email and a role until a session with that email arrives, which turns it into a membership.
+Both use ids derived from their natural key, so concurrent joins and repeated invites
+cannot make duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.auth.principal import Principal
+from shared.auth.scopes import ROLE_SCOPES
+from shared.auth.sessions import verify_session_token
+from shared.bootstrap import Deps
+from shared.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
+from shared.ports import AlreadyExists, Data, Query
+from shared.services.records import all_of, now_iso
+
+MEMBERSHIPS = "memberships"
+INVITES = "invites"
+WORKSPACE_HEADER = "X-Drgero-Workspace"
+_KEYS = uuid.UUID("0b7c9a41-8f7e-4b0e-a2f6-51d2e0c3b8a7")
+
+
+def membership_id(workspace_id: str, user_id: str) -> str:
+    return str(uuid.uuid5(_KEYS, f"member:{workspace_id}:{user_id}"))
+
+
+def invite_id(workspace_id: str, email: str) -> str:
+    return str(uuid.uuid5(_KEYS, f"invite:{workspace_id}:{email}"))
+
+
+async def add_member(deps: Deps, workspace_id: str, user_id: str, email: str, role: str,
+                     invited_by: str | None = None) -> Data:
+    """Make (or keep) the user a member; an existing membership is returned unchanged."""
+    data = {
+        "id": membership_id(workspace_id, user_id), "workspace_id": workspace_id, "user_id": user_id,
+        "email": email, "role": role, "invited_by": invited_by, "created_at": now_iso(deps),
+    }
+    try:
+        await deps.documents.create(MEMBERSHIPS, data["id"], data)
+    except AlreadyExists:
+        existing = await deps.documents.get(MEMBERSHIPS, data["id"])
+        return existing.data if existing else data
+    return data
+
+
+async def authenticate_session(deps: Deps, token: str, workspace_id: str | None) -> Principal:
+    """The session's user in the workspace it names (or its only one); pending invites join first."""
+    claims = await verify_session_token(deps.settings, deps.jwks, token)
+    user_id, email = str(claims["sub"]), str(claims.get("email") or "").strip().lower()
+    if email:
+        await _accept_invites(deps, user_id, email)
+    memberships = await all_of(deps, MEMBERSHIPS, {"user_id": user_id})
+    if workspace_id:
+        chosen = [m for m in memberships if m["workspace_id"] == workspace_id]
+        if not chosen:
+            raise NotFoundError("Workspace not found.")
+    elif len(memberships) == 1:
+        chosen = memberships
+    elif not memberships:
+        raise PermissionDenied("This user belongs to no workspace yet; ask an admin for an invite.",
+                               code="no_workspace")
+    else:
+        raise InvalidInput(
+            f"This user belongs to {len(memberships)} workspaces; name one in the {WORKSPACE_HEADER} header.",
+            code="workspace_required", details=[{"workspace_id": m["workspace_id"]} for m in memberships],
+        )
+    member = chosen[0]
+    return Principal(workspace_id=member["workspace_id"], kind="session", scopes=ROLE_SCOPES[member["role"]],
+                     credential_id=user_id, role=member["role"])
+
+
+async def _accept_invites(deps: Deps, user_id: str, email: str) -> None:
+    for invite in await deps.documents.query(Query(INVITES, where={"email": email})):
+        await add_member(deps, invite.data["workspace_id"], user_id, email, invite.data["role"],
+                         invite.data.get("invited_by"))
+        await deps.documents.delete(INVITES, invite.id)
+
+
+async def members_and_invites(deps: Deps, workspace_id: str) -> dict[str, Any]:
+    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": workspace_id})
+    invites = await all_of(deps, INVITES, {"workspace_id": workspace_id})
+    return {"members": members, "invites": invites}
+
+
+def _check_can_grant(caller: Principal, role: str) -> None:
+    if role == "owner" and caller.role != "owner":
+        raise PermissionDenied("Only an owner can make or remove owners.", code="insufficient_role")
+
+
+async def invite(deps: Deps, caller: Principal, email: str, role: str) -> Data:
+    """A pending invite; refused for someone already a member or already invited."""
+    _check_can_grant(caller, role)
+    email = email.strip().lower()
+    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": caller.workspace_id})
+    if any(m["email"] == email for m in members):
+        raise ConflictError(f"{email} is already a member of this workspace.", code="already_member")
+    data = {
+        "id": invite_id(caller.workspace_id, email), "workspace_id": caller.workspace_id, "email": email,
+        "role": role, "invited_by": caller.credential_id, "created_at": now_iso(deps),
+    }
+    try:
+        await deps.documents.create(INVITES, data["id"], data)
+    except AlreadyExists:
+        raise ConflictError(f"{email} has a pending invite already; revoke it to change the role.",
+                            code="already_invited") from None
+    return data
+
+
+async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[str, Any]:
+    """Revoke a pending invite or remove a member, named by `invite_id`, `user_id` or `email`."""
+    workspace_id = caller.workspace_id
+    email = (target.get("email") or "").strip().lower()
+    invite_key = target.get("invite_id") or (invite_id(workspace_id, email) if email else None)
+    if invite_key and not target.get("user_id"):
+        doc = await deps.documents.get(INVITES, invite_key)
+        if doc is not None and doc.data["workspace_id"] == workspace_id:
+            await deps.documents.delete(INVITES, invite_key)
+            return {"id": invite_key, "deleted": True, "kind": "invite"}
+    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": workspace_id})
+    found = [m for m in members if (target.get("user_id") and m["user_id"] == target["user_id"])
+             or (email and m["email"] == email)]
+    if not found:
+        raise NotFoundError("No such member or pending invite in this workspace.")
+    member = found[0]
+    _check_can_grant(caller, member["role"])
+    if member["role"] == "owner" and sum(m["role"] == "owner" for m in members) == 1:
+        raise ConflictError("The last owner cannot be removed; make another owner first.", code="last_owner")
+    await deps.documents.delete(MEMBERSHIPS, member["id"])
+    return {"id": member["id"], "deleted": True, "kind": "member"}
+
