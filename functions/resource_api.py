@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.resource_datasets import ROUTES as DATASET_ROUTES
+from functions.resource_fine_tunes import ROUTES as FINE_TUNE_ROUTES
 from functions.resource_runs import ROUTES as RUN_ROUTES
 from functions.runtime_api import push_route
 from shared.auth import scopes as S
@@ -134,6 +135,7 @@ ROUTES = [
     push_route(f"{LB}/dataset/push"),
     *RUN_ROUTES,
     *DATASET_ROUTES,
+    *FINE_TUNE_ROUTES,
 ]
 FAMILY = Family("resource_api", "Leaderboards, candidate models and own models; API token.", ROUTES)
 resource_api = entrypoint(FAMILY)

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from shared.auth.secrets import SecretBox
 from shared.auth.sessions import Jwks
 from shared.config import Settings
-from shared.ports import Blobs, Clock, Documents, Ids, TaskQueue
+from shared.ports import Blobs, Clock, Documents, FineTuner, Ids, TaskQueue
 from shared.providers.chat import ChatClient
+from shared.providers.openai_fine_tuning import OpenAIFineTuner
 
 
 class SystemClock:
@@ -38,6 +39,7 @@ class Deps:
     chat: ChatClient = field(default_factory=ChatClient)
     # The Supabase project's signing keys, when sessions are verified against a JWKS URL.
     jwks: Jwks | None = None
+    fine_tuner: FineTuner | None = None
 
 
 def build(settings: Settings) -> Deps:
@@ -47,6 +49,7 @@ def build(settings: Settings) -> Deps:
         settings=settings, documents=documents, blobs=blobs, queue=queue,
         clock=SystemClock(), ids=UuidIds(), secrets=SecretBox(settings.encryption_key),
         jwks=Jwks(settings.supabase_jwks_url) if settings.supabase_jwks_url else None,
+        fine_tuner=OpenAIFineTuner(settings.fine_tune_base_url, settings.fine_tune_api_key),
     )
 
 

@@ -1,4 +1,4 @@
-"""Rules a leaderboard must satisfy after every create or update."""
+"""Rules a leaderboard must satisfy after every create or update, and how its prompt is filled."""
 
 from __future__ import annotations
 
@@ -50,3 +50,10 @@ def check_leaderboard(data: dict[str, Any], huggingface_base_url: str) -> dict[s
 def effective_prompt(data: dict[str, Any]) -> str:
     """The task prompt template: system_prompt, or model_prompt when only that is set."""
     return data.get("system_prompt") or data.get("model_prompt") or ""
+
+
+def fill_prompt(template: str, row: dict[str, Any]) -> str:
+    """`{input}` (and `{id}`) replaced by the row's values; without `{input}`, the input is appended."""
+    if "{input}" not in template:
+        return f"{template}\n\n{row['input']}" if template else row["input"]
+    return template.replace("{input}", row["input"]).replace("{id}", str(row["id"]))

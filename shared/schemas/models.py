@@ -28,8 +28,9 @@ class ModelPublic(ApiOutput):
     description: str | None
     base_model: str
     status: str = Field(description="draft until a fine-tune succeeds, then ready.")
-    version: int
+    version: int = Field(description="Goes up by one with each successful fine-tune.")
     endpoint_url: str | None
+    fine_tuned_model: str | None = Field(None, description="The backend's name of the latest fine-tuned version.")
     metadata: dict[str, Any] | None
     created_at: str
     updated_at: str

@@ -6,7 +6,8 @@
   with the candidate's token or the workspace's Hugging Face token.
 - Custom: `model_url` is the endpoint (base URL or full /chat/completions URL), called
   with the candidate's auth type; no `model` field is sent, so single-model servers work.
-- Dr.Gero: the own model's serving endpoint, once a fine-tune has deployed it.
+- Dr.Gero: the latest fine-tuned version of the own model, at the fine-tuning backend's
+  serving URL with the deployment's key.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
     model = await deps.documents.get(MODELS, candidate["model_id"])
     if model is None or not model.data.get("endpoint_url"):
         raise EndpointUnavailable("This Dr.Gero model has no deployed endpoint yet (fine-tune it first).")
-    return Endpoint(model.data["endpoint_url"], None, auth_headers("bearer", token), user_supplied=True)
+    # The serving URL and key are the deployment's (set when a fine-tune succeeded), not a user's.
+    return Endpoint(model.data["endpoint_url"], model.data.get("fine_tuned_model"),
+                    auth_headers("bearer", token or settings.fine_tune_api_key or None))
 
 
 async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:

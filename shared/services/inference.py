@@ -16,14 +16,13 @@ from typing import Any
 import orjson
 
 from shared.bootstrap import Deps
-from shared.domain.leaderboard import effective_prompt
+from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.errors import ConflictError, DomainError
 from shared.ports import Data, Order, Query, Range
 from shared.providers.errors import ProviderError
 from shared.services import spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
-from shared.services.run_tasks import fill_prompt
 
 TRACES = "traces"
 MAX_FALLBACKS = 2

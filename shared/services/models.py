@@ -16,7 +16,7 @@ async def create_model(deps: Deps, workspace_id: str, body: ModelCreate) -> Data
     now = now_iso(deps)
     data = {
         **body.model_dump(), "id": deps.ids.new_id(), "workspace_id": workspace_id, "status": "draft",
-        "version": 0, "endpoint_url": None, "created_at": now, "updated_at": now,
+        "version": 0, "endpoint_url": None, "fine_tuned_model": None, "created_at": now, "updated_at": now,
     }
     await deps.documents.create(MODELS, data["id"], data)
     return data

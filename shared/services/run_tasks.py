@@ -28,7 +28,7 @@ import orjson
 
 from shared.bootstrap import Deps
 from shared.domain import scoring
-from shared.domain.leaderboard import effective_prompt
+from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.domain.ranking import CandidateRows, rank
 from shared.errors import InvalidInput
 from shared.ports import AlreadyExists, Data, NotFound, Order, PreconditionFailed, Query
@@ -46,13 +46,6 @@ from shared.services.tasks import task
 
 log = logging.getLogger(__name__)
 JUDGE_ATTEMPTS = 3
-
-
-def fill_prompt(template: str, row: Data) -> str:
-    """`{input}` (and `{id}`) replaced by the row's values; without `{input}`, the input is appended."""
-    if "{input}" not in template:
-        return f"{template}\n\n{row['input']}" if template else row["input"]
-    return template.replace("{input}", row["input"]).replace("{id}", str(row["id"]))
 
 
 async def _run(deps: Deps, run_id: str) -> Data | None:
