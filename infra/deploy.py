@@ -39,7 +39,7 @@ class Step:
     unless: list[str] | None = None  # skip when this succeeds (the resource exists)
 
 
-def steps(project: str, region: str, base_url: str) -> list[Step]:
+def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> list[Step]:
     g = ["gcloud", f"--project={project}"]
     bucket, queue = f"{project}-drgero", "drgero-model-calls"
     api_sa, tasks_sa = f"drgero-api@{project}.iam.gserviceaccount.com", f"drgero-tasks@{project}.iam.gserviceaccount.com"
@@ -73,7 +73,10 @@ def steps(project: str, region: str, base_url: str) -> list[Step]:
     env = ",".join(["DRGERO_BACKEND=gcp", "DRGERO_ENV=production", f"DRGERO_GCP_PROJECT={project}",
                     f"DRGERO_GCS_BUCKET={bucket}", f"DRGERO_TASKS_LOCATION={region}", f"DRGERO_TASKS_QUEUE={queue}",
                     f"DRGERO_WORKER_URL={worker_url}", f"DRGERO_TASKS_SERVICE_ACCOUNT={tasks_sa}",
-                    f"DRGERO_PUBLIC_BASE_URL={base_url}"])
+                    f"DRGERO_PUBLIC_BASE_URL={base_url}"]
+                   # Browser sessions: the Supabase project's asymmetric signing keys and issuer.
+                   + ([f"DRGERO_SUPABASE_JWKS_URL={supabase_url}/auth/v1/.well-known/jwks.json",
+                       f"DRGERO_SESSION_ISSUER={supabase_url}/auth/v1"] if supabase_url else []))
     secrets = ",".join(f"{variable}={secret}:latest" for secret, variable in SECRETS.items())
     for family in FAMILIES:
         access = "--no-allow-unauthenticated" if family.name == "task_worker" else "--allow-unauthenticated"
@@ -127,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", required=True)
     parser.add_argument("--region", default="europe-west1")
     parser.add_argument("--base-url", required=True, help="the API base URL the load balancer serves, https://...")
+    parser.add_argument("--supabase-url", default="",
+                        help="the Supabase project URL, https://<ref>.supabase.co, whose users get browser sessions")
     parser.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
     args = parser.parse_args(argv)
-    for step in steps(args.project, args.region, args.base_url.rstrip("/")):
+    for step in steps(args.project, args.region, args.base_url.rstrip("/"), args.supabase_url.rstrip("/")):
         line = shlex.join(step.command)
         if args.dry_run:
             print(f"{shlex.join(step.unless)} >/dev/null 2>&1 || {line}" if step.unless else line)

@@ -12,9 +12,9 @@ from infra.urlmap import function_name
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
-def dry_run() -> list[str]:
+def dry_run(*extra: str) -> list[str]:
     done = subprocess.run([sys.executable, "-m", "infra.deploy", "--project", "demo-project", "--region",
-                           "europe-west1", "--base-url", "https://api.example.com", "--dry-run"],
+                           "europe-west1", "--base-url", "https://api.example.com", "--dry-run", *extra],
                           cwd=ROOT, capture_output=True, text=True, check=True)
     return done.stdout.splitlines()
 
@@ -42,3 +42,13 @@ def test_resources_are_created_only_when_missing_and_indexes_come_from_the_file(
     assert any(line.startswith("gcloud --project=demo-project compute url-maps import drgero-api") for line in lines)
     assert any("ssl-certificates create drgero-api --domains=api.example.com" in line for line in lines)
     assert "forwarding-rules create drgero-api" in lines[-1]
+
+
+def test_a_supabase_project_configures_session_verification_on_every_function():
+    without = [line for line in dry_run() if "functions deploy" in line]
+    assert without and not any("SUPABASE" in line for line in without)
+    deploys = [line for line in dry_run("--supabase-url", "https://abc.supabase.co/") if "functions deploy" in line]
+    assert len(deploys) == len(FAMILIES)
+    for line in deploys:
+        assert "DRGERO_SUPABASE_JWKS_URL=https://abc.supabase.co/auth/v1/.well-known/jwks.json" in line
+        assert "DRGERO_SESSION_ISSUER=https://abc.supabase.co/auth/v1" in line
