@@ -170,9 +170,10 @@ ROUTES: list[Route] = [
           scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(402, 409, 502)),
     Route("POST", f"{BOARD}/chat/completions", chat_completions,
           "OpenAI-compatible chat completions through the leaderboard (stream: true for server-sent events)",
-          scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502)),
+          scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502),
+          alt_media_types=("text/event-stream",)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
-          scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace]),
+          scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace], alt_media_types=("application/x-ndjson",)),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",
           scopes=(S.LEADERBOARDS_WRITE,), response=PushTokensRevoked, errors=(409,)),
 ]

@@ -12,7 +12,8 @@ scores 1 when the answer contains the reference (0 otherwise). Behaviours:
 - `garbage`: HTTP 200 with a body that is not JSON
 - `slow`: echoes after 2 s; `trickle`: streams a long answer, one chunk every 0.2 s
 
-It also serves files put in `files` (path -> bytes) with an ETag, standing in for the
+It also answers OpenRouter's key check (`/m/{behaviour}/v1/key`) and Hugging Face's
+`/api/whoami-v2` for the keys in `valid_keys`, and serves files put in `files` (path -> bytes) with an ETag, standing in for the
 Hugging Face Hub's `/datasets/OWNER/NAME/resolve/REVISION/FILE` downloads.
 """
 
@@ -69,6 +70,7 @@ class Upstream:
         # OpenRouter's /models: model id -> its `created` time, or a whole catalog entry.
         self.catalog: dict[str, int | dict] = {}
         self.authorization: dict[str, str] = {}  # behaviour -> the last Authorization header it got
+        self.valid_keys: set[str] = set()  # what the key checks below accept
         self.url = ""
 
     def app(self) -> Starlette:
@@ -121,7 +123,25 @@ class Upstream:
                 {"id": model_id, "name": model_id, **(entry if isinstance(entry, dict) else {"created": entry})}
                 for model_id, entry in self.catalog.items()]})
 
+        async def key(request: Request) -> Response:
+            # OpenRouter's GET /api/v1/key; the `slow` behaviour answers after 2 s.
+            if request.path_params["behaviour"] == "slow":
+                await asyncio.sleep(2.0)
+            if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.valid_keys:
+                return JSONResponse({"error": {"message": "User not found.", "code": 401}}, status_code=401)
+            return JSONResponse({"data": {"label": "sk-or-v1-...", "usage": 1.25, "limit": 10,
+                                          "limit_remaining": 8.75, "is_free_tier": False}})
+
+        async def whoami(request: Request) -> Response:
+            # Hugging Face's GET /api/whoami-v2.
+            if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.valid_keys:
+                return JSONResponse({"error": "Invalid credentials in Authorization header"}, status_code=401)
+            return JSONResponse({"type": "user", "name": "ada", "auth": {
+                "type": "access_token", "accessToken": {"displayName": "drgero", "role": "read"}}})
+
         return Starlette(routes=[Route("/m/{behaviour}/v1/models", catalog, methods=["GET"]),
+                                 Route("/m/{behaviour}/v1/key", key, methods=["GET"]),
+                                 Route("/api/whoami-v2", whoami, methods=["GET"]),
                                  Route("/m/{behaviour}/v1/chat/completions", model, methods=["POST"]),
                                  Route("/judge/v1/chat/completions", judge, methods=["POST"]),
                                  Route("/datasets/{rest:path}", file, methods=["GET"])])

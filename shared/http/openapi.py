@@ -43,16 +43,24 @@ ERROR_TEXT = {
 }
 
 
+UUID = {"type": "string", "format": "uuid"}
+# Path parameters that are names rather than ids.
+PATH_PARAMETERS = {
+    "provider": {"type": "string", "enum": ["openrouter", "huggingface"]},
+    "kind": {"type": "string", "pattern": "^[a-z_]{1,64}$", "description": "The task kind the queue named."},
+}
+
+
 def _error_statuses(route: Route) -> list[int]:
     statuses = set(route.errors)
     if route.auth != "none":
-        statuses |= {401}
+        statuses |= {401, 503}  # 503: the document store is unreachable (or, for sessions, the JWKS)
     if route.scopes or route.auth == "push":
         statuses |= {403}
     if route.path_params:
         statuses |= {404}
-    if route.query is not None:
-        statuses |= {422}
+    if route.query is not None or route.auth == "session":
+        statuses |= {422}  # a session of several workspaces must name one
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     return sorted(statuses)
@@ -66,7 +74,7 @@ def _operation(route: Route, family: str, refs: dict[Any, Any], operation_id: st
     }
     if route.scopes:
         op["description"] = f"Requires the scope(s): {', '.join(route.scopes)}."
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    params = [{"name": n, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(n, UUID)}
               for n in route.path_params]
     if route.query is not None:
         for name, field in route.query.model_fields.items():
@@ -81,7 +89,9 @@ def _operation(route: Route, family: str, refs: dict[Any, Any], operation_id: st
     if route.response is not None:
         ok["content"] = {route.media_type: {"schema": refs[(route.response, "serialization")]}}
     elif route.media_type != "application/json":
-        ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
+        ok["content"] = {route.media_type: {}}  # a document or a stream, not one JSON value
+    for media_type in route.alt_media_types:
+        ok.setdefault("content", {})[media_type] = {}
     op["responses"][str(route.status)] = ok
     for status in _error_statuses(route):
         op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "Error"), "content": {

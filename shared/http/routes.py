@@ -58,6 +58,8 @@ class Route:
     # Extra documented statuses beyond the ones the dispatcher derives (e.g. 409).
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
+    # Other content types the success response can have (a stream, JSONL), documented too.
+    alt_media_types: tuple[str, ...] = ()
     # A tighter body cap than the service-wide one (e.g. what one stored document can hold).
     max_body_bytes: int | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BeforeValidator, Field
 
-from shared.schemas.common import ApiInput, ApiOutput, normalizer
+from shared.schemas.common import HEADER_SAFE, ApiInput, ApiOutput, normalizer
 
 PLATFORMS = ("OpenRouter", "Custom", "HuggingFace", "Dr.Gero")
 AUTH_TYPES = ("bearer", "x-api-key", "x-dr.gero-api-key", "authorization", "custom-header")
@@ -26,7 +26,7 @@ class CandidateCreate(ApiInput):
         None, min_length=1, max_length=2_000, validation_alias=AliasChoices("model_url", "modelUrl", "url")
     )
     model_id: str | None = Field(None, validation_alias=AliasChoices("model_id", "modelId"))
-    token: str | None = Field(None, min_length=1, max_length=4_096)
+    token: str | None = Field(None, min_length=1, max_length=4_096, pattern=HEADER_SAFE)
     auth_type: AuthType = "bearer"
     auth_header_name: str | None = Field(
         None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"

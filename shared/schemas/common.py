@@ -10,6 +10,10 @@ from pydantic.alias_generators import to_camel
 T = TypeVar("T")
 
 
+# A credential sent on to a provider in an HTTP header: printable ASCII only, as headers carry.
+HEADER_SAFE = r"^[\x20-\x7e]+$"
+
+
 class ApiInput(BaseModel):
     """A request body: snake_case or camelCase names, unknown fields refused."""
 

@@ -61,6 +61,10 @@ class LeaderboardCreate(PushSettings):
 SCHEDULE_KEYS = {"version", "triggers", "dataset"}
 
 
+def _allows_none(field: Any) -> bool:
+    return field.annotation is None or type(None) in getattr(field.annotation, "__args__", ())
+
+
 class LeaderboardUpdate(ApiInput):
     """Only these fields can change; any other field is refused with 422.
 
@@ -74,6 +78,15 @@ class LeaderboardUpdate(ApiInput):
         if isinstance(data, dict) and "triggers" in data and set(data) <= SCHEDULE_KEYS:
             return {"schedule": data}
         return data
+
+    @model_validator(mode="after")
+    def _null_only_where_a_leaderboard_may_have_none(self) -> LeaderboardUpdate:
+        # `null` clears a field, which only optional fields can be (eval_metadata: null keeps it).
+        required = {name for name, field in LeaderboardPublic.model_fields.items() if not _allows_none(field)}
+        nulls = sorted(n for n in self.model_fields_set if getattr(self, n) is None and n in required - {"eval_metadata"})
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(nulls)}")
+        return self
 
     name: Name | None = None
     description: Text | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
-from shared.schemas.common import ApiInput, ApiOutput, normalizer
+from shared.schemas.common import HEADER_SAFE, ApiInput, ApiOutput, normalizer
 
 Role = Literal["owner", "admin", "member"]
 Provider = Annotated[Literal["openrouter", "huggingface"],
@@ -82,7 +82,7 @@ class Removed(ApiOutput):
 
 class IntegrationCheck(ApiInput):
     provider: Provider
-    api_key: str = Field(min_length=1, max_length=4_096,
+    api_key: str = Field(min_length=1, max_length=4_096, pattern=HEADER_SAFE,
                          validation_alias=AliasChoices("api_key", "apiKey", "key", "token"))
 
 
@@ -94,7 +94,7 @@ class IntegrationCheckResult(ApiOutput):
 
 
 class IntegrationPut(ApiInput):
-    api_key: str = Field(min_length=1, max_length=4_096,
+    api_key: str = Field(min_length=1, max_length=4_096, pattern=HEADER_SAFE,
                          validation_alias=AliasChoices("api_key", "apiKey", "key", "token"))
     validate_key: bool = Field(True, validation_alias=AliasChoices("validate", "validate_key", "validateKey"),
                                description="Check the key with the provider first and refuse a rejected one.")

@@ -160,7 +160,7 @@ async def _enqueue_consolidation(deps: Deps, board: Data) -> None:
                              name=f"consolidate-{board['id']}-v{version}")
 
 
-@task(CONSOLIDATE_TASK)
+@task(CONSOLIDATE_TASK, leaderboard_id=str)
 async def _consolidate_task(deps: Deps, payload: Data) -> None:
     board = await deps.documents.get(LEADERBOARDS, payload["leaderboard_id"])
     if board is None or board.data.get("dataset_type") != "PUSH":

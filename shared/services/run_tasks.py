@@ -57,7 +57,7 @@ async def _fail(deps: Deps, run: Data, error: str) -> None:
     await deps.documents.update(RUNS, run["id"], {"status": "failed", "error": error, "finished_at": now_iso(deps)})
 
 
-@task(PREPARE_TASK)
+@task(PREPARE_TASK, run_id=str)
 async def prepare(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:
@@ -154,7 +154,7 @@ async def _queue_chunk(deps: Deps, run_id: str, candidate_id: str, chunk: int) -
                              name=f"{run_id}-{candidate_id}-{chunk}")
 
 
-@task(CHUNK_TASK)
+@task(CHUNK_TASK, run_id=str, candidate_id=str, chunk=int)
 async def run_chunk(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:
@@ -281,7 +281,7 @@ async def _judge(deps: Deps, judge: Endpoint | None, row: Data, answer: str) -> 
     return {"status": "failed", "error": last_error}
 
 
-@task(FINALIZE_TASK)
+@task(FINALIZE_TASK, run_id=str)
 async def finalize(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:

@@ -67,18 +67,18 @@ def fake_openrouter() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, fake_openrouter: str) -> Iterator[LiveServer]:
-    yield from _live_server(tmp_path_factory.mktemp("live"), {
+    yield from serve_live(tmp_path_factory.mktemp("live"), {
         "DRGERO_OPENROUTER_BASE_URL": fake_openrouter, "DRGERO_OPENROUTER_API_KEY": "sk-or-local-test"})
 
 
 @pytest.fixture(scope="session")
 def local_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A live server allowed to call models on loopback, as a developer's machine would be."""
-    yield from _live_server(tmp_path_factory.mktemp("local"), {
+    yield from serve_live(tmp_path_factory.mktemp("local"), {
         "DRGERO_ALLOW_PRIVATE_URLS": "true", "DRGERO_RUN_MAX_TOKENS": "48", "DRGERO_JUDGE_MAX_TOKENS": "256"})
 
 
-def _live_server(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:
+def serve_live(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:
     assert DRGERO.exists(), f"{DRGERO} is missing: install the project (make install-dev)"
     port = free_port()
     env = {**os.environ, "DRGERO_DATA_DIR": str(home / "data"), "PORT": str(port),

@@ -87,6 +87,22 @@ async def test_wrong_types_are_422_with_the_field(client, auth):
     assert body["details"][0]["field"] == "dedupe"
 
 
+async def test_null_is_refused_for_fields_a_leaderboard_always_has(client, auth):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]
+    refused = await client.patch(f"/api/leaderboards/{board['id']}", json={"daily_event_limit": None,
+                                                                          "eval_type": None}, headers=auth)
+    assert "daily_event_limit, eval_type" in str(assert_error(refused, 422, "validation_error")["details"])
+    cleared = await client.patch(f"/api/leaderboards/{board['id']}", json={"description": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json()["leaderboard"]["description"] is None
+
+
+async def test_credentials_that_cannot_travel_in_a_header_are_refused(client, auth):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]
+    refused = await client.post(f"/api/leaderboards/{board['id']}/models", headers=auth, json={
+        "name": "x", "platform": "OpenRouter", "model_url": "a/b", "token": "sk-ключ"})
+    assert assert_error(refused, 422, "validation_error")["details"][0]["field"] == "token"
+
+
 async def test_health_and_readiness_need_no_auth(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")

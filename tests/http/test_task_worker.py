@@ -53,3 +53,13 @@ async def test_a_failing_task_answers_5xx_so_the_queue_retries(client, deps, mon
     monkeypatch.setitem(tasks.HANDLERS, "flaky", flaky)
     body, headers = _signed(deps, "flaky", {})
     assert (await client.post("/tasks/flaky", content=body, headers=headers)).status_code == 500
+
+
+async def test_payloads_missing_or_mistyping_fields_are_dropped_not_crashed(client, deps):
+    for kind, payload in [("run_prepare", {}), ("run_chunk", {"run_id": "r", "candidate_id": "c", "chunk": "1"}),
+                          ("run_chunk", {"run_id": "r", "candidate_id": "c", "chunk": True}),
+                          ("consolidate_push_dataset", {"leaderboard_id": 7})]:
+        body, headers = _signed(deps, kind, payload)
+        answer = await client.post(f"/tasks/{kind}", content=body, headers=headers)
+        assert answer.status_code == 200 and answer.json()["status"] == "dropped", payload
+        assert "needs" in answer.json()["reason"]

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from shared.services.endpoints import INTEGRATIONS, candidate_endpoint
 from tests.factories import get_leaderboard, openrouter_candidate, push_leaderboard
-from tests.upstream import running_upstream, serving
+from tests.upstream import running_upstream
 
 GOOD_OR, GOOD_HF = "sk-or-v1-good-key-0123456789", "hf_good_token_abcdefgh"
 
 
-def provider_app() -> Starlette:
-    """OpenRouter's GET /api/v1/key and Hugging Face's GET /api/whoami-v2, as they answer."""
-
-    async def key(request: Request):
-        if request.headers.get("authorization") != f"Bearer {GOOD_OR}":
-            return JSONResponse({"error": {"message": "User not found.", "code": 401}}, status_code=401)
-        return JSONResponse({"data": {"label": "sk-or-v1-goo...789", "usage": 1.25, "limit": 10,
-                                      "limit_remaining": 8.75, "is_free_tier": False}})
-
-    async def whoami(request: Request):
-        if request.headers.get("authorization") != f"Bearer {GOOD_HF}":
-            return JSONResponse({"error": "Invalid credentials in Authorization header"}, status_code=401)
-        return JSONResponse({"type": "user", "name": "ada", "auth": {
-            "type": "access_token", "accessToken": {"displayName": "drgero", "role": "read"}}})
-
-    async def hang(request: Request):
-        await asyncio.sleep(2)  # past the 0.5 s timeout the test sets
-
-    return Starlette(routes=[Route("/api/v1/key", key), Route("/api/whoami-v2", whoami),
-                             Route("/slow/api/v1/key", hang)])
-
-
 @pytest.fixture
 def providers(deps):
-    with serving(provider_app()) as url:
-        deps.settings.openrouter_base_url = f"{url}/api/v1"
-        deps.settings.huggingface_base_url = url
-        yield url
+    """OpenRouter's key check and Hugging Face's whoami, as the local upstream answers them."""
+    with running_upstream() as upstream:
+        upstream.valid_keys |= {GOOD_OR, GOOD_HF}
+        deps.settings.openrouter_base_url = upstream.model_url("echo")
+        deps.settings.huggingface_base_url = upstream.url
+        yield upstream
 
 
 async def test_tokens_are_listed_without_secrets_and_revoked_at_once(client, tenants, clock):
@@ -120,7 +94,7 @@ async def test_a_provider_that_is_down_or_hangs_gets_a_clear_502(client, deps, t
     deps.settings.openrouter_base_url = "http://127.0.0.1:9/api/v1"  # nothing listens on the discard port
     down = await client.post("/api/integrations/validate", headers=admin, json={"provider": "openrouter", "api_key": "k"})
     assert down.status_code == 502 and down.json()["error"] == "provider_unavailable"
-    deps.settings.openrouter_base_url = f"{providers}/slow/api/v1"
+    deps.settings.openrouter_base_url = providers.model_url("slow")
     deps.settings.integration_timeout_seconds = 0.5
     hung = await client.post("/api/integrations/validate", headers=admin, json={"provider": "openrouter", "api_key": "k"})
     assert hung.status_code == 502 and "ReadTimeout" in hung.json()["message"]
@@ -140,17 +114,15 @@ async def test_a_stored_integration_is_sealed_redacted_and_used_by_candidates(cl
                                  json={"api_key": "hf_offline", "validate": False})
     assert unchecked.json()["validated"] is False
 
-    with running_upstream() as upstream:
-        deps.settings.openrouter_base_url = upstream.model_url("echo")
-        api = await tenants.headers("acme")
-        board = (await client.post("/api/leaderboards", headers=api, json=push_leaderboard())).json()["leaderboard"]
-        cand = (await client.post(f"/api/leaderboards/{board['id']}/models", headers=api,
-                                  json=openrouter_candidate(model_url="vendor/model"))).json()
-        await client.patch(f"/api/leaderboards/{board['id']}", headers=api,
-                           json={"chosen_leaderboard_model_id": cand["id"]})
-        answer = await client.post(f"/v1/leaderboard/{board['id']}/inference", headers=api, json={"input": "hi"})
-        assert answer.status_code == 200
-        assert upstream.authorization["echo"] == f"Bearer {GOOD_OR}"  # the workspace key, not the deployment's
+    # The same local server answers the model call: it must carry the workspace key.
+    api = await tenants.headers("acme")
+    board = (await client.post("/api/leaderboards", headers=api, json=push_leaderboard())).json()["leaderboard"]
+    cand = (await client.post(f"/api/leaderboards/{board['id']}/models", headers=api,
+                              json=openrouter_candidate(model_url="vendor/model"))).json()
+    await client.patch(f"/api/leaderboards/{board['id']}", headers=api, json={"chosen_leaderboard_model_id": cand["id"]})
+    answer = await client.post(f"/v1/leaderboard/{board['id']}/inference", headers=api, json={"input": "hi"})
+    assert answer.status_code == 200
+    assert providers.authorization["echo"] == f"Bearer {GOOD_OR}"  # the workspace key, not the deployment's
 
     deleted = await client.delete("/api/integrations/openrouter", headers=admin)
     assert deleted.json() == {"id": "openrouter", "deleted": True}

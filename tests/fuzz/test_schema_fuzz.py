@@ -1,0 +1,143 @@
+"""Schema fuzzing: every operation of the live server's /openapi.yaml, generated from its own schemas.
+
+A real `drgero serve` (its model providers, Hugging Face and the fine-tuning backend stood in
+for by local servers) gets valid and invalid requests for every operation, with the
+credential its family takes and, in the path, ids of real resources of the caller's
+workspace, so generated bodies reach the handlers instead of stopping at 404. Each answer
+must be no 5xx, a documented status, the documented content type, and match the documented
+schema. `DRGERO_FUZZ_EXAMPLES` sets the examples per operation (default 20).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+)
+
+from functions.families import FAMILIES
+from shared.auth.secrets import task_signature
+from shared.http.family import common_routes
+from shared.http.openapi import openapi_yaml
+from shared.services.tasks import HANDLERS
+from tests.e2e.conftest import LiveServer, drgero, serve_live
+from tests.factories import OPENROUTER_CATALOG, own_model, push_leaderboard
+from tests.fine_tuning_server import KEY, running_backend
+from tests.upstream import running_upstream
+
+EXAMPLES = int(os.environ.get("DRGERO_FUZZ_EXAMPLES", "20"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CRON_SECRET = "fuzz-cron-secret-0123456789abcdef"
+SECRET_KEY = "bWFkZS11cC1mb3ItZnV6emluZy1vbmx5LTMyYnl0ZXM="
+ROUTES = {(route.method, route.path): route
+          for route in [*(r for family in FAMILIES for r in family.routes), *common_routes(FAMILIES)]}
+SEEN: Counter[tuple[str, int]] = Counter()
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from shared.domain.base_models import BASE_MODEL_IDS
+
+    with running_upstream() as upstream, running_backend(set(BASE_MODEL_IDS)) as tuner:
+        upstream.catalog.update(OPENROUTER_CATALOG)
+        yield from serve_live(tmp_path_factory.mktemp("fuzz"), {
+            "DRGERO_OPENROUTER_BASE_URL": upstream.model_url("echo"), "DRGERO_OPENROUTER_API_KEY": "sk-or-fuzz",
+            "DRGERO_HUGGINGFACE_BASE_URL": upstream.url, "DRGERO_FINE_TUNE_BASE_URL": tuner.url,
+            "DRGERO_FINE_TUNE_API_KEY": KEY, "DRGERO_CRON_SECRET": CRON_SECRET, "DRGERO_SECRET_KEY": SECRET_KEY,
+            "DRGERO_INTEGRATION_TIMEOUT_SECONDS": "2",
+        })
+
+
+@pytest.fixture(scope="module")
+def session_token(fuzz_server: LiveServer) -> str:
+    return drgero("session", "create", "--email", "fuzz@acme.example", "--workspace", "acme",
+                  env=fuzz_server.env).stdout.splitlines()[-1]
+
+
+@pytest.fixture
+def resources(fuzz_server: LiveServer, session_token: str) -> dict[str, str]:
+    """Fresh resources of the caller's workspace for one operation's examples."""
+    with fuzz_server.client() as http:
+        board = http.post("/api/leaderboards", json=push_leaderboard()).raise_for_status().json()["leaderboard"]
+        http.post(f"/v1/leaderboard/{board['id']}/dataset/push",
+                  json={"rows": [{"input": "2+2", "expected": "4"}, {"input": "3+3", "expected": "6"}]})
+        http.post(f"/v1/leaderboard/{board['id']}/dataset/consolidate").raise_for_status()
+        model = http.post("/api/models", json=own_model()).raise_for_status().json()
+        candidate = http.post(f"/api/leaderboards/{board['id']}/models", json={
+            "name": "echo", "platform": "OpenRouter", "model_url": "openai/gpt-4o-mini"}).raise_for_status().json()
+        http.patch(f"/api/leaderboards/{board['id']}", json={"chosen_leaderboard_model_id": candidate["id"]})
+        run = http.post(f"/api/leaderboards/{board['id']}/run", json={}).raise_for_status().json()
+        token = http.post("/api/tokens", headers={"Authorization": f"Bearer {session_token}"},
+                          json={"name": "fuzzed"}).raise_for_status().json()
+    return {"leaderboard_id": board["id"], "leaderboard_model_id": candidate["id"], "model_id": model["id"],
+            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"]}
+
+
+# The document the server serves at /openapi.yaml (checked below), built from the same route tables.
+DOCUMENT = openapi_yaml(FAMILIES)
+schema = schemathesis.openapi.from_dict(yaml.safe_load(DOCUMENT))
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+
+
+def test_the_fuzzed_document_is_the_one_the_server_serves(fuzz_server):
+    with httpx.Client(base_url=fuzz_server.base_url) as http:
+        assert http.get("/openapi.yaml").text == DOCUMENT
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+def test_no_operation_answers_5xx_or_off_schema(case, fuzz_server, session_token, resources):
+    route = ROUTES[(case.operation.method.upper(), case.operation.path)]
+    for name in route.path_params:
+        if name in resources:
+            case.path_parameters[name] = resources[name]
+        elif name == "kind":  # three times in four a real task kind, so the handlers see the payloads
+            digest, kinds = zlib.crc32(repr(case.body).encode()), sorted(HANDLERS)
+            if digest % 4:
+                case.path_parameters[name] = kinds[digest % len(kinds)]
+    headers = _credential(route, case, fuzz_server.token, session_token)
+    response = case.call(base_url=fuzz_server.base_url, headers=headers, timeout=30)
+    SEEN[(f"{route.method} {route.path}", response.status_code)] += 1
+    case.validate_response(response, checks=CHECKS)
+
+
+def _credential(route, case, api_token: str, session_token: str) -> dict[str, str]:
+    """The credential the route's family takes, valid and with every scope."""
+    if route.auth in ("api_token", "push"):
+        return {"Authorization": f"Bearer {api_token}"}
+    if route.auth == "session":
+        return {"Authorization": f"Bearer {session_token}"}
+    if route.auth == "cron":
+        return {"Authorization": f"Bearer {CRON_SECRET}"}
+    if route.auth == "task":
+        body = json.dumps(case.body).encode() if isinstance(case.body, dict | list | str | int | float) else b""
+        case.headers = {**(case.headers or {}), "Content-Type": "application/json"}
+        kind = case.path_parameters["kind"]
+        return {"X-DrGero-Task-Signature": task_signature(SECRET_KEY, kind, body)}
+    return {}
+
+
+def test_zz_the_fuzzing_reached_the_handlers(fuzz_server):
+    """Runs after the fuzzing: most operations answered something other than a validation error."""
+    operations = {operation for operation, _ in SEEN}
+    assert len(operations) >= len(ROUTES) - 2, sorted(set(f"{m} {p}" for m, p in ROUTES) - operations)
+    answered = {operation for (operation, status) in SEEN if status < 400}
+    assert len(answered) >= len(operations) // 2, sorted(operations - answered)
+    print(f"\nfuzzed {len(operations)} operations, {sum(SEEN.values())} requests:",
+          dict(Counter(status for (_, status) in SEEN.elements())))
+    with httpx.Client(base_url=fuzz_server.base_url, timeout=5) as http:
+        assert http.get("/healthz").status_code == 200
