@@ -17,7 +17,7 @@ from shared.schemas.push import (
 )
 from shared.schemas.common import Page
 from shared.schemas.inference import (
-    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, Trace, TraceQuery,
+    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, OpenAIError, Trace, TraceQuery,
 )
 from shared.schemas.runs import AutoLabels
 from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens
@@ -171,7 +171,7 @@ ROUTES: list[Route] = [
     Route("POST", f"{BOARD}/chat/completions", chat_completions,
           "OpenAI-compatible chat completions through the leaderboard (stream: true for server-sent events)",
           scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502),
-          alt_media_types=("text/event-stream",)),
+          error_bodies=((502, OpenAIError),), alt_media_types=("text/event-stream",)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
           scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace], alt_media_types=("application/x-ndjson",)),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",

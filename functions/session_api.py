@@ -113,7 +113,7 @@ ROUTES: list[Route] = [
           "Store the workspace's key for a provider (sealed at rest)", auth="session",
           scopes=ADMIN, body=IntegrationPut, response=IntegrationPublic, errors=(502,)),
     Route("DELETE", "/api/integrations/{provider}", delete_integration, "Remove a provider integration",
-          auth="session", scopes=ADMIN, response=Deleted),
+          auth="session", scopes=ADMIN, response=Deleted, errors=(404,)),
     *AUTO_SELECT_ROUTES,
 ]
 

@@ -57,7 +57,7 @@ def _error_statuses(route: Route) -> list[int]:
         statuses |= {401, 503}  # 503: the document store is unreachable (or, for sessions, the JWKS)
     if route.scopes or route.auth == "push":
         statuses |= {403}
-    if route.path_params:
+    if set(route.path_params) - set(PATH_PARAMETERS):  # an id that may not exist
         statuses |= {404}
     if route.query is not None or route.auth == "session":
         statuses |= {422}  # a session of several workspaces must name one
@@ -93,9 +93,10 @@ def _operation(route: Route, family: str, refs: dict[Any, Any], operation_id: st
     for media_type in route.alt_media_types:
         ok.setdefault("content", {})[media_type] = {}
     op["responses"][str(route.status)] = ok
+    bodies = dict(route.error_bodies)
     for status in _error_statuses(route):
         op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "Error"), "content": {
-            "application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
+            "application/json": {"schema": refs[(bodies.get(status, ErrorBody), "serialization")]}}}
     return op
 
 
@@ -112,6 +113,7 @@ def _document(families: tuple[Family, ...]) -> str:
     models = {(m, "validation") for _, r in tagged for m in (r.body,) if m is not None}
     models |= {(m, "serialization") for _, r in tagged for m in (r.response,) if m is not None}
     models.add((ErrorBody, "serialization"))
+    models |= {(m, "serialization") for _, r in tagged for _, m in r.error_bodies}
     refs, schema = models_json_schema(sorted(models, key=lambda k: (k[0].__name__, k[1])), ref_template=REF, by_alias=False)
     paths: dict[str, dict[str, Any]] = {}
     used: set[str] = set()

@@ -58,6 +58,8 @@ class Route:
     # Extra documented statuses beyond the ones the dispatcher derives (e.g. 409).
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
+    # Error statuses whose body is not the common ErrorBody (OpenAI-shaped errors).
+    error_bodies: tuple[tuple[int, type[BaseModel]], ...] = ()
     # Other content types the success response can have (a stream, JSONL), documented too.
     alt_media_types: tuple[str, ...] = ()
     # A tighter body cap than the service-wide one (e.g. what one stored document can hold).

@@ -110,3 +110,16 @@ class ChatCompletion(ApiOutput):
     model: str
     choices: list[dict[str, Any]]
     usage: InferenceUsage
+
+
+class OpenAIErrorDetail(ApiOutput):
+    message: str
+    type: str
+    code: str
+
+
+class OpenAIError(ApiOutput):
+    """The chat completions endpoint fails the way OpenAI's does, so its SDKs read the message."""
+
+    error: OpenAIErrorDetail
+    trace_id: str
