@@ -90,3 +90,47 @@ async def test_b_lists_nothing_of_a_and_a_is_untouched(client, tenants, owned):
     assert (await client.get(f"/api/models/{owned['model_id']}", headers=a)).status_code == 200
     tokens = (await client.get("/api/tokens", headers=await tenants.session("workspace-a"))).json()["data"]
     assert [(t["id"], t["revoked_at"]) for t in tokens if t["name"] == "ours"] == [(owned["token_id"], None)]
+
+
+PUSH_ROUTES = [r for family in FAMILIES for r in family.routes if r.auth == "push"]
+READS = [r for family in FAMILIES for r in family.routes
+         if r.method == "GET" and r.auth in ("api_token", "push", "session")]
+
+
+@pytest.mark.parametrize("route", PUSH_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_bs_push_token_gets_the_not_found_answer_for_as_leaderboard(client, tenants, owned, route):
+    b = await tenants.headers("workspace-b")
+    b_board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=b)).json()["leaderboard"]
+    push_token = (await client.post(f"/v1/leaderboard/{b_board['id']}/dataset/token", headers=b, json={})).json()
+    headers = {"X-Dr.Gero-Push-Token": push_token["token"]}
+    body = BODIES.get(route.body)
+    foreign = await client.request(route.method, route.path.format(**owned), json=body, headers=headers)
+    missing = await client.request(route.method, route.path.format(leaderboard_id=str(uuid.uuid4())),
+                                   json=body, headers=headers)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == {**missing.json(), "message": foreign.json()["message"]} and owned["leaderboard_id"] \
+        not in foreign.json()["message"]
+    own = await client.request(route.method, route.path.format(leaderboard_id=b_board["id"]), json=body, headers=headers)
+    assert own.status_code == 202  # the token works where it belongs
+
+
+@pytest.mark.parametrize("route", READS, ids=lambda r: f"{r.method} {r.path}")
+async def test_no_read_of_b_shows_anything_of_a(client, tenants, owned, route):
+    """Every list, export, status and detail B can read, on B's own resources, is free of A."""
+    a = await tenants.headers("workspace-a")
+    await client.post(f"/v1/leaderboard/{owned['leaderboard_id']}/dataset/push", headers=a,
+                      json={"input": "a secret of workspace-a"})
+    await client.post(f"/v1/leaderboard/{owned['leaderboard_id']}/dataset/consolidate", headers=a)
+    b = await headers_for(route, tenants, "workspace-b")
+    api_b = await tenants.headers("workspace-b")
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=api_b)).json()["leaderboard"]
+    await client.post(f"/v1/leaderboard/{board['id']}/dataset/push", headers=api_b, json={"input": "b's row"})
+    await client.post(f"/v1/leaderboard/{board['id']}/dataset/consolidate", headers=api_b)
+    model = (await client.post("/api/models", json=own_model(), headers=api_b)).json()
+    run = (await client.post(f"/api/leaderboards/{board['id']}/run", headers=api_b, json={})).json()
+    ids = {"leaderboard_id": board["id"], "model_id": model["id"], "run_id": run.get("id", str(uuid.uuid4())),
+           "leaderboard_model_id": str(uuid.uuid4()), "item_id": str(uuid.uuid4()), "token_id": str(uuid.uuid4())}
+    answer = await client.get(route.path.format(**ids), headers=b)
+    assert answer.status_code < 500
+    for value in (*owned.values(), "a secret of workspace-a", "workspace-a", '"ours"'):
+        assert value not in answer.text, (value, answer.text[:300])

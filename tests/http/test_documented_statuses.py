@@ -9,111 +9,32 @@ the code never answers, and a new route brings its recipes.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import pytest
 
 from functions.families import FAMILIES
 from shared.auth.scopes import ALL_SCOPES
-from shared.auth.secrets import task_signature
 from shared.http.openapi import PATH_PARAMETERS, _error_statuses
 from shared.ports import Unavailable
 from shared.schemas.common import ErrorBody
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
-from shared.services.tasks import HANDLERS
-from tests.conftest import make_settings
-from tests.factories import OPENROUTER_CATALOG, get_leaderboard, own_model, push_leaderboard
-from tests.upstream import running_upstream
+from tests.http.conftest import World
+from tests.factories import own_model
 
 ROUTES = [route for family in FAMILIES for route in family.routes]
 CASES = [(route, status) for route in ROUTES for status in _error_statuses(route)]
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return make_settings(tmp_path, allow_private_urls=True)
-
-
-@dataclass
-class World:
-    client: object
-    deps: object
-    tenants: object
-    upstream: object
-    api: dict[str, str]
-    owner: dict[str, str]
-    ids: dict[str, str]
-    boards: dict[str, str]
-
-    def path(self, route, **overrides: str) -> str:
-        values = {**self.ids, **overrides}
-        return route.path.format(**{name: values[name] for name in route.path_params})
-
-    async def call(self, route, headers=None, *, json_body=None, content=None, content_type=None, query="",
-                   **ids: str):
-        """The request with the route's own credential, unless `headers` says otherwise."""
-        if headers is None:
-            headers = await self.credential(route, content if content is not None else json.dumps(json_body).encode(),
-                                            ids.get("kind", self.ids["kind"]))
-            if route.auth == "task":  # signed over exactly these bytes
-                content = content if content is not None else json.dumps(json_body).encode()
-                json_body, content_type = None, content_type or "application/json"
-        headers = dict(headers)
-        if content_type:
-            headers["Content-Type"] = content_type
-        return await self.client.request(route.method, self.path(route, **ids) + query, headers=headers,
-                                         json=json_body, content=content)
-
-    async def credential(self, route, body: bytes, kind: str) -> dict[str, str]:
-        if route.auth == "session":
-            return self.owner
-        if route.auth == "cron":
-            return {"Authorization": f"Bearer {self.deps.settings.effective_cron_secret}"}
-        if route.auth == "task":
-            return {"X-DrGero-Task-Signature": task_signature(self.deps.settings.encryption_key, kind, body)}
-        return self.api
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    with running_upstream() as server:
-        server.catalog.update(OPENROUTER_CATALOG)
-        yield server
-
-
-@pytest.fixture
-async def world(client, deps, tenants, upstream):
-    deps.settings.openrouter_base_url = upstream.model_url("echo")
-    deps.settings.openrouter_api_key = "sk-or-deployment"
-    api = await tenants.headers("acme")
-    owner = await tenants.session("acme", "owner")
-    push = (await client.post("/api/leaderboards", headers=api, json=push_leaderboard())).json()["leaderboard"]
-    await client.post(f"/v1/leaderboard/{push['id']}/dataset/push", headers=api, json={"input": "a", "expected": "a"})
-    await client.post(f"/v1/leaderboard/{push['id']}/dataset/consolidate", headers=api)
-    get = (await client.post("/api/leaderboards", headers=api, json=get_leaderboard())).json()["leaderboard"]
-    model = (await client.post("/api/models", headers=api, json=own_model())).json()
-    cand = (await client.post(f"/api/leaderboards/{push['id']}/models", headers=api,
-                              json={"name": "echo", "platform": "Custom", "model_url": upstream.model_url("echo")})
-            ).json()
-    run = (await client.post(f"/api/leaderboards/{push['id']}/run", headers=api, json={})).json()
-    token = (await client.post("/api/tokens", headers=owner, json={"name": "t"})).json()
-    ids = {"leaderboard_id": push["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
-           "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"],
-           "provider": "openrouter", "kind": sorted(HANDLERS)[0]}
-    yield World(client, deps, tenants, upstream, api, owner, ids, {"push": push["id"], "get": get["id"]})
-
+# --- the statuses routes share ------------------------------------------------------------------
 
 def _valid_body(route) -> object:
     from tests.http.test_cross_workspace import BODIES
 
     return BODIES.get(route.body, {})
 
-
-# --- the statuses routes share ------------------------------------------------------------------
 
 async def _401(w: World, route):
     return await w.call(route, {}, json_body=_valid_body(route))
@@ -200,11 +121,9 @@ async def _budget_spent(w: World, route):
 
 
 async def _provider_fails(w: World, route):
-    board = w.ids["leaderboard_id"]
-    failing = (await w.client.post(f"/api/leaderboards/{board}/models", headers=w.api, json={
-        "name": "fail", "platform": "Custom", "model_url": w.upstream.model_url("fail")})).json()
-    await w.client.patch(f"/api/leaderboards/{board}", headers=w.api,
-                         json={"chosen_leaderboard_model_id": failing["id"]})
+    await w.client.patch(f"/api/leaderboards/{w.ids['leaderboard_id']}", headers=w.api,
+                         json={"chosen_leaderboard_model_id": w.ids["leaderboard_model_id"]})
+    w.deps.settings.openrouter_base_url = w.upstream.model_url("fail")
     return await w.call(route, json_body=_valid_body(route))
 
 
@@ -228,7 +147,7 @@ async def _nobody_to_remove(w: World, route):
 
 
 async def _duplicate_candidate(w: World, route):
-    return await w.call(route, json_body={"name": "again", "platform": "Custom", "model_url": w.upstream.model_url("echo")})
+    return await w.call(route, json_body={"name": "again", "platform": "OpenRouter", "model_url": "vendor/echo"})
 
 
 async def _model_in_use(w: World, route):
@@ -252,7 +171,7 @@ async def _annotations_closed(w: World, route):
 
     board = await _push_board(w.client, w.api, _capital_rows()[:1], eval_type="human")
     await w.client.post(f"/api/leaderboards/{board}/models", headers=w.api, json={
-        "name": "echo", "platform": "Custom", "model_url": w.upstream.model_url("echo")})
+        "name": "echo", "platform": "OpenRouter", "model_url": "vendor/echo"})
     run = (await w.client.post(f"/api/leaderboards/{board}/run", headers=w.api, json={})).json()
     w.deps.queue.start(__import__("shared.services.tasks", fromlist=["runner"]).runner(w.deps))
     try:
