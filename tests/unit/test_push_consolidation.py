@@ -28,6 +28,7 @@ from shared.services.records import LEADERBOARDS, PUSH_BATCHES
 from shared.services.workspaces import create_workspace
 from tests.conftest import make_settings
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
+from tests.faults import Budget, Crash, Crashing
 
 
 @pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
@@ -39,40 +40,6 @@ def backend(request, deps: Deps, tmp_path: Path) -> Deps:
                 blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
                 queue=LocalQueue(tmp_path / "queue.sqlite3"), clock=SystemClock(), ids=UuidIds(),
                 secrets=SecretBox(settings.encryption_key))
-
-
-class Crash(Exception):
-    """The simulated process death."""
-
-
-class Budget:
-    def __init__(self, writes_before_crash: int) -> None:
-        self.left = writes_before_crash
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise Crash()
-
-
-class Crashing:
-    """Forwards to a port, dying on the budget's next write once it is spent."""
-
-    WRITES = {"create", "set", "update", "delete", "run_transaction", "put", "write_stream"}
-
-    def __init__(self, inner: Any, budget: Budget) -> None:
-        self._inner, self._budget = inner, budget
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name not in self.WRITES:
-            return attr
-
-        async def write(*args: Any, **kwargs: Any) -> Any:
-            self._budget.spend()
-            return await attr(*args, **kwargs)
-
-        return write
 
 
 async def _push_board(deps: Deps, **settings: Any) -> dict:

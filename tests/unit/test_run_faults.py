@@ -30,9 +30,9 @@ def upstream():
         yield server
 
 
-async def _prepared_run(deps, upstream, rows: int = 7) -> dict:
+async def _prepared_run(deps, upstream, rows: int = 7, workspace: str = "acme") -> dict:
     """A run with its snapshot taken (prepare ran) and no chunk run yet."""
-    workspace = await create_workspace(deps, "acme")
+    workspace = await create_workspace(deps, workspace)
     board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
         {"name": "b", "system_prompt": "{input}", "dataset_type": "PUSH", "eval_type": "exact"}))
     await push_datasets.push(deps, workspace["id"], board["id"],
