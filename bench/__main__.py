@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, gateway, push, runs
+from bench import api_overhead, gateway, mixed_load, push, runs
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     print(asyncio.run(push.run()))
     print(asyncio.run(runs.run()))
     print(asyncio.run(gateway.run()))
+    print(asyncio.run(mixed_load.run()))
 
 
 if __name__ == "__main__":
