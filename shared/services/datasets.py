@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,9 +35,18 @@ class DatasetUnavailable(Exception):
     """The dataset could not be read; the message says why, for the run's error."""
 
 
+_RESOLVED: dict[str, tuple[float, list[str]]] = {}
+RESOLVE_TTL_SECONDS = 30.0  # inference checks every call; one lookup per host per half minute
+
+
 async def _resolve(host: str) -> list[str]:
+    cached = _RESOLVED.get(host)
+    if cached and time.monotonic() - cached[0] < RESOLVE_TTL_SECONDS:
+        return cached[1]
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    addresses = [info[4][0] for info in infos]
+    _RESOLVED[host] = (time.monotonic(), addresses)
+    return addresses
 
 
 async def check_outbound_url(url: str, allow_private: bool,

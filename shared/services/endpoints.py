@@ -15,8 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.bootstrap import Deps
+from shared.errors import InvalidInput
 from shared.ports import Data
 from shared.providers.chat import Endpoint, auth_headers, openrouter_headers
+from shared.services.datasets import DatasetUnavailable, check_outbound_url
 from shared.services.records import MODELS
 
 INTEGRATIONS = "integrations"
@@ -61,6 +63,23 @@ async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
     # The serving URL and key are the deployment's (set when a fine-tune succeeded), not a user's.
     return Endpoint(model.data["endpoint_url"], model.data.get("fine_tuned_model"),
                     auth_headers("bearer", token or settings.fine_tune_api_key or None))
+
+
+async def reachable_endpoint(deps: Deps, candidate: Data) -> Endpoint:
+    """The candidate's endpoint, once a URL its user typed is known to point outside the network."""
+    endpoint = await candidate_endpoint(deps, candidate)
+    await refuse_internal(deps, endpoint)
+    return endpoint
+
+
+async def refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
+    """Resolve a user-supplied URL now, at call time, and refuse private, loopback and metadata addresses."""
+    if not endpoint.user_supplied:
+        return
+    try:
+        await check_outbound_url(endpoint.url, deps.settings.allow_private_urls)
+    except (InvalidInput, DatasetUnavailable) as exc:
+        raise EndpointUnavailable(f"The model URL is refused: {getattr(exc, 'message', exc)}") from None
 
 
 async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:

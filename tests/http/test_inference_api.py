@@ -157,3 +157,16 @@ async def test_inference_gives_up_at_its_deadline_with_a_502(client, auth, upstr
     response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
     assert time.monotonic() - started < 1.5
     assert response.status_code == 502 and "no answer within 0.5 s" in response.json()["message"]
+
+
+async def test_a_model_url_inside_the_network_is_refused_at_call_time(client, auth, upstream, deps):
+    board, [local] = await _board_with(client, auth, upstream, "echo")
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": local})
+    deps.settings.allow_private_urls = False  # as in production, after the candidate was added
+    for path, body in ((f"/v1/leaderboard/{board}/inference", {"input": "hi"}),
+                       (f"/v1/leaderboard/{board}/chat/completions",
+                        {"model": "x", "messages": [{"role": "user", "content": "hi"}], "stream": True})):
+        refused = await client.post(path, headers=auth, json=body)
+        assert refused.status_code == 502 and refused.headers["X-DrGero-Trace-Id"]
+        assert "inside the network" in refused.text
+    assert upstream.calls["echo"] == 0
