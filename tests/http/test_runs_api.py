@@ -207,6 +207,15 @@ async def test_auto_labels_fill_missing_answers_and_runs_use_them(client, auth, 
     assert run["ranking"][0]["candidate_id"] == shouty and run["ranking"][0]["mean_score"] == 1.0
 
 
+async def test_a_labeler_url_inside_the_network_is_refused(client, auth, upstream, deps):
+    board = await _push_board(client, auth, [{"input": "q\nbeta"}], eval_metadata={
+        "labeler_provider": "Custom", "labeler_url": upstream.model_url("upper")})
+    deps.settings.allow_private_urls = False  # as in production
+    refused = await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)
+    assert refused.status_code == 409 and "inside the network" in refused.json()["message"]
+    assert upstream.calls["upper"] == 0
+
+
 async def test_improve_dataset_consolidates_labels_and_drops_repeats(client, auth, upstream, worker):
     rows = [{"id": "1", "input": "q\nParis", "expected": "Paris"}, {"id": "2", "input": "q\nParis", "expected": "Paris"},
             {"id": "3", "input": "q\nRome"}]
