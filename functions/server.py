@@ -46,8 +46,13 @@ def create_app(deps: Deps) -> Starlette:
             if isinstance(queue, LocalQueue):
                 await queue.stop()
 
+    async def unroutable(request: Request, exc: Exception) -> Response:
+        # What Starlette's router cannot match (an encoded newline in the path, a TRACE) goes
+        # to the dispatcher too, so it gets the same JSON 404 or 405.
+        return await handle(request)
+
     routes = [StarletteRoute("/{path:path}", endpoint, methods=METHODS)]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unroutable, 405: unroutable})
 
 
 def _constant(deps: Deps):

@@ -133,3 +133,10 @@ async def test_bodies_nested_beyond_the_parser_are_refused_not_crashed(client, a
     response = await client.post("/api/leaderboards", content=deep,
                                  headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["error"] == "validation_error"
+
+
+async def test_unroutable_paths_and_unknown_methods_still_get_json(client, auth):
+    newline = await client.get("/api/leaderboards/a%0Ab", headers=auth)
+    assert assert_error(newline, 404, "not_found")
+    traced = await client.request("TRACE", "/api/leaderboards", headers=auth)
+    assert traced.status_code == 405 and traced.json()["error"] and "GET" in traced.headers["allow"]
