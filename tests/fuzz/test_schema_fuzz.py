@@ -109,6 +109,9 @@ def test_no_operation_answers_5xx_or_off_schema(case, fuzz_server, session_token
             digest, kinds = zlib.crc32(repr(case.body).encode()), sorted(HANDLERS)
             if digest % 4:
                 case.path_parameters[name] = kinds[digest % len(kinds)]
+    # Headers the document does not define (a Content-Length with no value, say) make requests
+    # the HTTP server itself refuses before the application sees them: not what is fuzzed here.
+    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() == "content-type"}
     headers = _credential(route, case, fuzz_server.token, session_token)
     response = case.call(base_url=fuzz_server.base_url, headers=headers, timeout=30)
     SEEN[(f"{route.method} {route.path}", response.status_code)] += 1
