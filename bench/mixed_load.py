@@ -1,7 +1,9 @@
 """Mixed load on `drgero serve`: single-row pushes and inference at concurrency 64 for a fixed time.
 
 The server is what `make serve` runs (embedded SQLite, files, in-process queue) with its
-chosen model on the tests' OpenAI-compatible upstream (its own process, answering at once).
+chosen model on a minimal OpenAI-compatible upstream in Node (upstream.mjs, answering at
+once): the tests' Python upstream saturates first on a two-core machine and would measure
+itself instead of the gateway.
 The Node client (mixed.mjs) alternates pushes and inference calls, then the benchmark
 checks the books through the API: the leaderboard's push quota counters and pending rows
 must equal the rows the client saw accepted, and the trace count must equal the inference
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.gateway import ROOT, _wait
+from bench.gateway import _wait
 from bench.push import _free_port
 from shared.bootstrap import build
 from shared.config import Settings
@@ -34,6 +36,7 @@ from shared.services.workspaces import create_workspace
 
 CONCURRENCY, SECONDS, PUSH_SHARE = 64, 20, 0.5
 MIXED = Path(__file__).with_name("mixed.mjs")
+UPSTREAM = Path(__file__).with_name("upstream.mjs")
 SCOPES = ["leaderboards:read", "leaderboards:write", "inference", "traces:read"]
 
 
@@ -72,8 +75,8 @@ async def run() -> str:
     processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as home:
         try:
-            upstream_process = subprocess.Popen([sys.executable, "-m", "tests.upstream", "0"], cwd=ROOT,
-                                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            upstream_process = subprocess.Popen(["node", str(UPSTREAM)], stdout=subprocess.PIPE,
+                                                stderr=subprocess.DEVNULL, text=True)
             processes.append(upstream_process)
             upstream = upstream_process.stdout.readline().strip()
             board, token = await _leaderboard(home, upstream)
