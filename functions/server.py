@@ -45,6 +45,7 @@ def create_app(deps: Deps) -> Starlette:
                     await ticker
             if isinstance(queue, LocalQueue):
                 await queue.stop()
+            await deps.chat.aclose()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
         # What Starlette's router cannot match (an encoded newline in the path, a TRACE) goes

@@ -33,8 +33,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def deps(settings: Settings) -> Deps:
-    return build(settings)
+async def deps(settings: Settings) -> AsyncIterator[Deps]:
+    built = build(settings)
+    yield built
+    await built.chat.aclose()  # its connections belong to this test's event loop
 
 
 @pytest.fixture
