@@ -54,17 +54,29 @@ def _wait(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-async def _leaderboard(home: str, upstream: str) -> tuple[str, str]:
+async def chosen_leaderboard(home: str, upstream: str, scopes: list[str], **fields: object) -> tuple[str, str]:
+    """A PUSH leaderboard whose chosen model is the upstream's echo, and a token with these scopes."""
     deps = build(Settings(_env_file=None, data_dir=Path(home), allow_private_urls=True))
     workspace = await create_workspace(deps, "bench")
-    token, _ = await create_api_token(deps, workspace["id"], "bench", ["inference"])
+    token, _ = await create_api_token(deps, workspace["id"], "bench", scopes)
     board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
-        {"name": "gateway", "system_prompt": "{input}", "dataset_type": "PUSH"}))
+        {"name": "gateway", "system_prompt": "{input}", "dataset_type": "PUSH", **fields}))
     candidate = await add_candidate(deps, workspace["id"], board["id"], CandidateCreate.model_validate(
         {"name": "upstream", "platform": "Custom", "model_url": f"{upstream}/m/echo/v1"}))
     await update_leaderboard(deps, workspace["id"], board["id"],
                              LeaderboardUpdate.model_validate({"chosen_leaderboard_model_id": candidate["id"]}))
     return board["id"], token
+
+
+def start_server(home: str) -> tuple[subprocess.Popen, int]:
+    """`drgero serve` on a free port with its data in `home` and models on loopback allowed, once healthy."""
+    port = _free_port()
+    env = {**os.environ, "DRGERO_DATA_DIR": home, "PORT": str(port), "DRGERO_TICKER_SECONDS": "0",
+           "DRGERO_ALLOW_PRIVATE_URLS": "true"}
+    server = subprocess.Popen([str(Path(sys.executable).with_name("drgero")), "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait(f"http://127.0.0.1:{port}/healthz", server)
+    return server, port
 
 
 def _litellm(upstream: str, work: str) -> tuple[subprocess.Popen, str, str] | None:
@@ -90,14 +102,9 @@ async def run() -> str:
                                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             processes.append(upstream_process)
             upstream = upstream_process.stdout.readline().strip()
-            board, token = await _leaderboard(home, upstream)
-            port = _free_port()
-            env = {**os.environ, "DRGERO_DATA_DIR": home, "PORT": str(port), "DRGERO_TICKER_SECONDS": "0",
-                   "DRGERO_ALLOW_PRIVATE_URLS": "true"}
-            server = subprocess.Popen([str(Path(sys.executable).with_name("drgero")), "serve"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            board, token = await chosen_leaderboard(home, upstream, ["inference"])
+            server, port = start_server(home)
             processes.append(server)
-            _wait(f"http://127.0.0.1:{port}/healthz", server)
             litellm = _litellm(upstream, home)
             if litellm:
                 processes.append(litellm[0])

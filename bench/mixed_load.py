@@ -14,45 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.gateway import _wait
-from bench.push import _free_port
-from shared.bootstrap import build
-from shared.config import Settings
-from shared.schemas.candidates import CandidateCreate
-from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services.api_tokens import create_api_token
-from shared.services.candidates import add_candidate
-from shared.services.leaderboards import create_leaderboard, update_leaderboard
-from shared.services.workspaces import create_workspace
+from bench.gateway import chosen_leaderboard, start_server
 
 CONCURRENCY, SECONDS, PUSH_SHARE = 64, 20, 0.5
 MIXED = Path(__file__).with_name("mixed.mjs")
 UPSTREAM = Path(__file__).with_name("upstream.mjs")
 SCOPES = ["leaderboards:read", "leaderboards:write", "inference", "traces:read"]
-
-
-async def _leaderboard(home: str, upstream: str) -> tuple[str, str]:
-    deps = build(Settings(_env_file=None, data_dir=Path(home), allow_private_urls=True))
-    workspace = await create_workspace(deps, "load")
-    token, _ = await create_api_token(deps, workspace["id"], "load", SCOPES)
-    board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
-        {"name": "load", "system_prompt": "{input}", "dataset_type": "PUSH", "daily_event_limit": 10_000_000,
-         "monthly_event_limit": 300_000_000, "consolidate_every_events": 1_000_000,
-         "max_samples_to_gather": 1_000_000}))
-    candidate = await add_candidate(deps, workspace["id"], board["id"], CandidateCreate.model_validate(
-        {"name": "upstream", "platform": "Custom", "model_url": f"{upstream}/m/echo/v1"}))
-    await update_leaderboard(deps, workspace["id"], board["id"],
-                             LeaderboardUpdate.model_validate({"chosen_leaderboard_model_id": candidate["id"]}))
-    return board["id"], token
+LIMITS = {"daily_event_limit": 10_000_000, "monthly_event_limit": 300_000_000,
+          "consolidate_every_events": 1_000_000, "max_samples_to_gather": 1_000_000}
 
 
 def _books(base: str, board: str, token: str, answered: int) -> tuple[dict, int]:
@@ -79,15 +55,10 @@ async def run() -> str:
                                                 stderr=subprocess.DEVNULL, text=True)
             processes.append(upstream_process)
             upstream = upstream_process.stdout.readline().strip()
-            board, token = await _leaderboard(home, upstream)
-            port = _free_port()
-            env = {**os.environ, "DRGERO_DATA_DIR": home, "PORT": str(port), "DRGERO_TICKER_SECONDS": "0",
-                   "DRGERO_ALLOW_PRIVATE_URLS": "true"}
-            server = subprocess.Popen([str(Path(sys.executable).with_name("drgero")), "serve"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            board, token = await chosen_leaderboard(home, upstream, SCOPES, **LIMITS)
+            server, port = start_server(home)
             processes.append(server)
             base = f"http://127.0.0.1:{port}"
-            _wait(f"{base}/healthz", server)
             done = await asyncio.to_thread(subprocess.run, [
                 "node", str(MIXED), str(port), board, token, str(CONCURRENCY), str(SECONDS), str(PUSH_SHARE)],
                 capture_output=True, text=True, check=True)

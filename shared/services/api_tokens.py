@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared.auth.principal import Principal
 from shared.auth.scopes import ALL_SCOPES
 from shared.auth.secrets import new_token, same_secret, token_hash
 from shared.bootstrap import Deps
 from shared.errors import InvalidInput, Unauthenticated
 from shared.ports import Data, Query
-from shared.services.records import API_TOKENS, get_owned, iso, now_iso, page
+from shared.services.records import API_TOKENS, get_owned, iso, now_iso, page, parse_iso
 
 TOKEN_PREFIX = "drgero_"
 # `last_used_at` is refreshed at most this often per token, so busy tokens do not turn
@@ -53,12 +51,9 @@ async def authenticate_api_token(deps: Deps, token: str) -> Principal:
 async def _touch(deps: Deps, record: Data) -> None:
     now = deps.clock.now()
     last = record.get("last_used_at")
-    if last is None or (now - _parse(last)).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
+    if last is None or (now - parse_iso(last)).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
         await deps.documents.update(API_TOKENS, record["id"], {"last_used_at": iso(now)})
 
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def public(record: Data) -> Data:

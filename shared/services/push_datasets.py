@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from shared.bootstrap import Deps
@@ -20,7 +20,7 @@ from shared.ports import AlreadyExists, Data, Order, Query
 from shared.services import push_quota
 from shared.services.consolidation import Outcome, consolidate, pending_query, row_digest
 from shared.services.push_tokens import count_active_push_tokens
-from shared.services.records import LEADERBOARDS, PUSH_BATCHES, PUSH_DATASETS, get_owned, iso, now_iso
+from shared.services.records import LEADERBOARDS, PUSH_BATCHES, PUSH_DATASETS, get_owned, iso, now_iso, parse_iso
 from shared.services.tasks import task
 
 BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
@@ -180,9 +180,6 @@ async def _oldest_pending(deps: Deps, leaderboard_id: str) -> str | None:
     return oldest[0].data["created_at"] if oldest else None
 
 
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
 
 async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
     board = await push_board(deps, workspace_id, leaderboard_id)
@@ -193,7 +190,7 @@ async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
     oldest = await _oldest_pending(deps, leaderboard_id)
     due_at = None
     if oldest:
-        due_at = iso(_parse(oldest) + timedelta(hours=board["consolidate_every_hours"]))
+        due_at = iso(parse_iso(oldest) + timedelta(hours=board["consolidate_every_hours"]))
     return {
         "leaderboard_id": leaderboard_id, "pending_events": pending,
         "consolidated_rows": current.get("rows", 0), "dataset_version": current.get("version", 0),
@@ -208,7 +205,7 @@ async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
                                "every_hours": board["consolidate_every_hours"],
                                "oldest_pending_at": oldest, "due_by_age_at": due_at,
                                "due_now": bool(oldest) and (pending >= board["consolidate_every_events"]
-                                                            or _parse(due_at) <= deps.clock.now())},
+                                                            or parse_iso(due_at) <= deps.clock.now())},
         "active_push_tokens": await count_active_push_tokens(deps, leaderboard_id),
     }
 
@@ -238,7 +235,7 @@ async def consolidate_due(deps: Deps) -> list[Data]:
         if board is None or board.data.get("dataset_type") != "PUSH":
             continue
         settings = board.data
-        old = now - _parse(entry["oldest"]) >= timedelta(hours=settings["consolidate_every_hours"])
+        old = now - parse_iso(entry["oldest"]) >= timedelta(hours=settings["consolidate_every_hours"])
         if entry["rows"] < settings["consolidate_every_events"] and not old:
             continue
         reason = "events" if entry["rows"] >= settings["consolidate_every_events"] else "age"

@@ -29,6 +29,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def parse_iso(stamp: str) -> datetime:
+    """The moment a stored ISO-8601 UTC string names."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def now_iso(deps: Deps) -> str:
     return iso(deps.clock.now())
 
