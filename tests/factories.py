@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 HF_URL = "https://huggingface.co/datasets/acme/support-evals/resolve/main/eval.jsonl"
@@ -63,3 +64,29 @@ OPENROUTER_CATALOG: dict[str, dict[str, Any]] = {
     "black-forest-labs/flux-1.1-pro": _catalog_entry(1730000000, "0.00004", "0", 0, outputs=("image",)),
     "openrouter/auto": _catalog_entry(1699401600, "-1", "-1", 2000000),
 }
+
+
+def _route_bodies() -> dict[type, dict[str, Any]]:
+    from shared.schemas.auto_select import AutoSelectRequest
+    from shared.schemas.candidates import CandidateCreate
+    from shared.schemas.fine_tunes import FineTuneStart
+    from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
+    from shared.schemas.leaderboards import LeaderboardUpdate
+    from shared.schemas.models import ModelUpdate
+    from shared.schemas.push import PushBody, PushTokenCreate
+    from shared.schemas.runs import AnnotationCreate, RunCreate
+
+    return {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
+            ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
+            PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
+            InferenceRequest: {"input": "sneaked in"},
+            ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]},
+            AutoSelectRequest: {"number_of_models": 1}, FineTuneStart: {"leaderboard_id": str(uuid.uuid4())}}
+
+
+# A valid body for each route body schema that generated tests send (others get `{}`).
+BODIES = _route_bodies()
+
+
+def valid_body(route: Any) -> Any:
+    return BODIES.get(route.body, {})

@@ -51,7 +51,7 @@ PATH_PARAMETERS = {
 }
 
 
-def _error_statuses(route: Route) -> list[int]:
+def error_statuses(route: Route) -> list[int]:
     statuses = set(route.errors)
     if route.auth != "none":
         statuses |= {401, 503}  # 503: the document store is unreachable (or, for sessions, the JWKS)
@@ -94,7 +94,7 @@ def _operation(route: Route, family: str, refs: dict[Any, Any], operation_id: st
         ok.setdefault("content", {})[media_type] = {}
     op["responses"][str(route.status)] = ok
     bodies = dict(route.error_bodies)
-    for status in _error_statuses(route):
+    for status in error_statuses(route):
         op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "Error"), "content": {
             "application/json": {"schema": refs[(bodies.get(status, ErrorBody), "serialization")]}}}
     return op

@@ -7,22 +7,8 @@ import uuid
 import pytest
 
 from functions.families import FAMILIES
-from shared.schemas.candidates import CandidateCreate
-from shared.schemas.leaderboards import LeaderboardUpdate
-from shared.schemas.models import ModelUpdate
-from shared.schemas.push import PushBody, PushTokenCreate
-from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
-from shared.schemas.runs import AnnotationCreate, RunCreate
-from shared.schemas.auto_select import AutoSelectRequest
-from shared.schemas.fine_tunes import FineTuneStart
-from tests.factories import openrouter_candidate, own_model, push_leaderboard
+from tests.factories import BODIES, own_model, push_leaderboard
 
-BODIES = {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
-          ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
-          PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
-          InferenceRequest: {"input": "sneaked in"},
-          ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]},
-          AutoSelectRequest: {"number_of_models": 1}, FineTuneStart: {"leaderboard_id": str(uuid.uuid4())}}
 # Every family's routes that name a resource, so a new route is covered without editing this file.
 # `{provider}` names a kind of integration, not a resource: each workspace has its own namespace
 # of them (tests/http/test_tokens_and_integrations.py checks that one is not another's).

@@ -16,49 +16,44 @@ import pytest
 
 from functions.families import FAMILIES
 from shared.auth.scopes import ALL_SCOPES
-from shared.http.openapi import PATH_PARAMETERS, _error_statuses
+from shared.http.openapi import PATH_PARAMETERS, error_statuses
 from shared.ports import Unavailable
 from shared.schemas.common import ErrorBody
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
+from shared.services.tasks import runner
 from tests.http.conftest import World
-from tests.factories import own_model
+from tests.factories import own_model, valid_body
 
 ROUTES = [route for family in FAMILIES for route in family.routes]
-CASES = [(route, status) for route in ROUTES for status in _error_statuses(route)]
+CASES = [(route, status) for route in ROUTES for status in error_statuses(route)]
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 
 # --- the statuses routes share ------------------------------------------------------------------
 
-def _valid_body(route) -> object:
-    from tests.http.test_cross_workspace import BODIES
-
-    return BODIES.get(route.body, {})
-
-
 async def _401(w: World, route):
-    return await w.call(route, {}, json_body=_valid_body(route))
+    return await w.call(route, {}, json_body=valid_body(route))
 
 
 async def _403(w: World, route):
     if route.auth == "session":
         if "workspace:admin" in route.scopes:
-            return await w.call(route, await w.tenants.session("acme", "member"), json_body=_valid_body(route))
+            return await w.call(route, await w.tenants.session("acme", "member"), json_body=valid_body(route))
         return await _no_workspace(w, route)
     others = tuple(scope for scope in ALL_SCOPES if scope not in route.scopes)
-    return await w.call(route, await w.tenants.headers("acme", scopes=others), json_body=_valid_body(route))
+    return await w.call(route, await w.tenants.headers("acme", scopes=others), json_body=valid_body(route))
 
 
 async def _no_workspace(w: World, route):
     from shared.auth.sessions import mint_dev_session
 
     token = mint_dev_session(w.deps.settings, "nobody@nowhere.example")
-    return await w.call(route, {"Authorization": f"Bearer {token}"}, json_body=_valid_body(route))
+    return await w.call(route, {"Authorization": f"Bearer {token}"}, json_body=valid_body(route))
 
 
 async def _404(w: World, route):
     unknown = {name: str(uuid.uuid4()) for name in route.path_params if name not in PATH_PARAMETERS}
-    return await w.call(route, json_body=_valid_body(route), **unknown)
+    return await w.call(route, json_body=valid_body(route), **unknown)
 
 
 async def _400(w: World, route):
@@ -80,7 +75,7 @@ async def _422(w: World, route):
     if route.query is not None:
         return await w.call(route, query="?limit=0")
     await w.tenants.session("second", "member", email="owner@acme.example")  # the owner joins a second one
-    return await w.call(route, {"Authorization": w.owner["Authorization"]}, json_body=_valid_body(route))
+    return await w.call(route, {"Authorization": w.owner["Authorization"]}, json_body=valid_body(route))
 
 
 class _Down:
@@ -92,7 +87,7 @@ class _Down:
 
 async def _503(w: World, route):
     kind = {"kind": "run_prepare"} if route.auth == "task" else {}
-    body = {"run_id": w.ids["run_id"]} if route.auth == "task" else _valid_body(route)
+    body = {"run_id": w.ids["run_id"]} if route.auth == "task" else valid_body(route)
     w.deps.documents = _Down()
     return await w.call(route, json_body=body, **kind)
 
@@ -105,11 +100,11 @@ GENERIC: dict[int, Callable[[World, object], Awaitable[object]]] = {
 
 async def _on_get_board(w: World, route):
     """The dataset routes of a leaderboard that reads its dataset from a URL: 409."""
-    return await w.call(route, json_body=_valid_body(route) or {"input": "x"}, leaderboard_id=w.boards["get"])
+    return await w.call(route, json_body=valid_body(route) or {"input": "x"}, leaderboard_id=w.boards["get"])
 
 
 async def _no_chosen_model(w: World, route):
-    return await w.call(route, json_body=_valid_body(route))
+    return await w.call(route, json_body=valid_body(route))
 
 
 async def _budget_spent(w: World, route):
@@ -117,14 +112,14 @@ async def _budget_spent(w: World, route):
     await w.client.patch(f"/api/leaderboards/{board}", headers=w.api, json={
         "chosen_leaderboard_model_id": w.ids["leaderboard_model_id"], "constraints": {"monthly_budget_usd": 0.00005}})
     await w.client.post(f"/v1/leaderboard/{board}/inference", headers=w.api, json={"input": "spend"})
-    return await w.call(route, json_body=_valid_body(route))
+    return await w.call(route, json_body=valid_body(route))
 
 
 async def _provider_fails(w: World, route):
     await w.client.patch(f"/api/leaderboards/{w.ids['leaderboard_id']}", headers=w.api,
                          json={"chosen_leaderboard_model_id": w.ids["leaderboard_model_id"]})
     w.deps.settings.openrouter_base_url = w.upstream.model_url("fail")
-    return await w.call(route, json_body=_valid_body(route))
+    return await w.call(route, json_body=valid_body(route))
 
 
 async def _openrouter_down(w: World, route):
@@ -173,7 +168,7 @@ async def _annotations_closed(w: World, route):
     await w.client.post(f"/api/leaderboards/{board}/models", headers=w.api, json={
         "name": "echo", "platform": "OpenRouter", "model_url": "vendor/echo"})
     run = (await w.client.post(f"/api/leaderboards/{board}/run", headers=w.api, json={})).json()
-    w.deps.queue.start(__import__("shared.services.tasks", fromlist=["runner"]).runner(w.deps))
+    w.deps.queue.start(runner(w.deps))
     try:
         await w.deps.queue.drain(timeout=60)
     finally:

@@ -12,7 +12,7 @@ import pytest
 
 from functions.families import FAMILIES
 from shared.auth.scopes import ALL_SCOPES, ROLE_SCOPES
-from tests.http.test_documented_statuses import _valid_body
+from tests.factories import valid_body
 
 TOKEN_ROUTES = [r for f in FAMILIES for r in f.routes if r.auth in ("api_token", "push") and r.scopes]
 SESSION_ROUTES = [r for f in FAMILIES for r in f.routes if r.auth == "session"]
@@ -34,14 +34,14 @@ def test_every_route_with_credentials_declares_what_it_needs():
 @pytest.mark.parametrize("route", TOKEN_ROUTES, ids=_name)
 async def test_a_token_with_exactly_the_routes_scopes_is_accepted(world, route):
     answer = await world.call(route, await world.tenants.headers("acme", scopes=route.scopes),
-                              json_body=_valid_body(route))
+                              json_body=valid_body(route))
     assert answer.status_code not in (401, 403), answer.text[:300]
 
 
 @pytest.mark.parametrize("route, scope", TOKEN_CASES, ids=lambda v: v if isinstance(v, str) else _name(v))
 async def test_a_token_missing_one_of_its_scopes_is_refused(world, route, scope):
     others = tuple(s for s in ALL_SCOPES if s != scope)
-    answer = await world.call(route, await world.tenants.headers("acme", scopes=others), json_body=_valid_body(route))
+    answer = await world.call(route, await world.tenants.headers("acme", scopes=others), json_body=valid_body(route))
     assert answer.status_code == 403 and answer.json()["error"] == "insufficient_scope"
     assert scope in answer.json()["message"]
 
@@ -49,7 +49,7 @@ async def test_a_token_missing_one_of_its_scopes_is_refused(world, route, scope)
 @pytest.mark.parametrize("route, role", ROLE_CASES, ids=lambda v: v if isinstance(v, str) else _name(v))
 async def test_each_role_gets_exactly_the_session_routes_it_is_granted(world, route, role):
     headers = await world.tenants.session("acme", role)
-    answer = await world.call(route, headers, json_body=_valid_body(route))
+    answer = await world.call(route, headers, json_body=valid_body(route))
     if set(route.scopes) <= ROLE_SCOPES[role]:
         assert answer.status_code not in (401, 403), answer.text[:300]
     else:
