@@ -48,6 +48,7 @@ class Invite(ApiOutput):
     role: Role
     invited_by: str | None
     created_at: str
+    expires_at: str = Field(description="Unused invites lapse after 14 days; inviting again renews them.")
 
 
 class MembersView(ApiOutput):

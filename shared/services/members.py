@@ -9,6 +9,7 @@ cannot make duplicates.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from shared.auth.principal import Principal
@@ -16,11 +17,13 @@ from shared.auth.scopes import ROLE_SCOPES
 from shared.auth.sessions import verify_session_token
 from shared.bootstrap import Deps
 from shared.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
-from shared.ports import AlreadyExists, Data, Query
-from shared.services.records import all_of, now_iso
+from shared.ports import AlreadyExists, Data, Query, Transaction
+from shared.services.records import all_of, iso, now_iso, parse_iso
 
 MEMBERSHIPS = "memberships"
 INVITES = "invites"
+OWNERS = "workspace_owners"
+INVITE_DAYS = 14  # an invite nobody took up by then lapses; inviting again renews it
 WORKSPACE_HEADER = "X-Drgero-Workspace"
 _KEYS = uuid.UUID("0b7c9a41-8f7e-4b0e-a2f6-51d2e0c3b8a7")
 
@@ -40,12 +43,24 @@ async def add_member(deps: Deps, workspace_id: str, user_id: str, email: str, ro
         "id": membership_id(workspace_id, user_id), "workspace_id": workspace_id, "user_id": user_id,
         "email": email, "role": role, "invited_by": invited_by, "created_at": now_iso(deps),
     }
-    try:
-        await deps.documents.create(MEMBERSHIPS, data["id"], data)
-    except AlreadyExists:
-        existing = await deps.documents.get(MEMBERSHIPS, data["id"])
-        return existing.data if existing else data
-    return data
+
+    async def join(tx: Transaction) -> Data:
+        existing = await tx.get(MEMBERSHIPS, data["id"])
+        if existing is not None:
+            return existing.data
+        if role == "owner":
+            owners = await _owners(tx, workspace_id, fallback=[])
+            tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": sorted({*owners, user_id})})
+        tx.create(MEMBERSHIPS, data["id"], data)
+        return data
+
+    return await deps.documents.run_transaction(join)
+
+
+async def _owners(tx: Transaction, workspace_id: str, fallback: list[str]) -> list[str]:
+    """The workspace's owner roster: the one document every owner change goes through."""
+    roster = await tx.get(OWNERS, workspace_id)
+    return list(roster.data["user_ids"]) if roster is not None else fallback
 
 
 async def authenticate_session(deps: Deps, token: str, workspace_id: str | None) -> Principal:
@@ -76,15 +91,20 @@ async def authenticate_session(deps: Deps, token: str, workspace_id: str | None)
 
 async def _accept_invites(deps: Deps, user_id: str, email: str) -> None:
     for invite in await deps.documents.query(Query(INVITES, where={"email": email})):
-        await add_member(deps, invite.data["workspace_id"], user_id, email, invite.data["role"],
-                         invite.data.get("invited_by"))
+        if not _lapsed(deps, invite.data):
+            await add_member(deps, invite.data["workspace_id"], user_id, email, invite.data["role"],
+                             invite.data.get("invited_by"))
         await deps.documents.delete(INVITES, invite.id)
+
+
+def _lapsed(deps: Deps, invite: Data) -> bool:
+    return bool(invite.get("expires_at")) and parse_iso(invite["expires_at"]) <= deps.clock.now()
 
 
 async def members_and_invites(deps: Deps, workspace_id: str) -> dict[str, Any]:
     members = await all_of(deps, MEMBERSHIPS, {"workspace_id": workspace_id})
     invites = await all_of(deps, INVITES, {"workspace_id": workspace_id})
-    return {"members": members, "invites": invites}
+    return {"members": members, "invites": [i for i in invites if not _lapsed(deps, i)]}
 
 
 def _check_can_grant(caller: Principal, role: str) -> None:
@@ -99,15 +119,20 @@ async def invite(deps: Deps, caller: Principal, email: str, role: str) -> Data:
     members = await all_of(deps, MEMBERSHIPS, {"workspace_id": caller.workspace_id})
     if any(m["email"] == email for m in members):
         raise ConflictError(f"{email} is already a member of this workspace.", code="already_member")
+    now = deps.clock.now()
     data = {
         "id": invite_id(caller.workspace_id, email), "workspace_id": caller.workspace_id, "email": email,
-        "role": role, "invited_by": caller.credential_id, "created_at": now_iso(deps),
+        "role": role, "invited_by": caller.credential_id, "created_at": iso(now),
+        "expires_at": iso(now + timedelta(days=INVITE_DAYS)),
     }
     try:
         await deps.documents.create(INVITES, data["id"], data)
     except AlreadyExists:
-        raise ConflictError(f"{email} has a pending invite already; revoke it to change the role.",
-                            code="already_invited") from None
+        pending = await deps.documents.get(INVITES, data["id"])
+        if pending is not None and not _lapsed(deps, pending.data):
+            raise ConflictError(f"{email} has a pending invite already; revoke it to change the role.",
+                                code="already_invited") from None
+        await deps.documents.set(INVITES, data["id"], data)  # the old one lapsed: this renews it
     return data
 
 
@@ -128,8 +153,21 @@ async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[
         raise NotFoundError("No such member or pending invite in this workspace.")
     member = found[0]
     _check_can_grant(caller, member["role"])
-    if member["role"] == "owner" and sum(m["role"] == "owner" for m in members) == 1:
-        raise ConflictError("The last owner cannot be removed; make another owner first.", code="last_owner")
-    await deps.documents.delete(MEMBERSHIPS, member["id"])
+    known_owners = [m["user_id"] for m in members if m["role"] == "owner"]
+
+    async def leave(tx: Transaction) -> None:
+        # Owners leave through the roster in one transaction, so two owners removing each
+        # other at once cannot both succeed and leave the workspace without one.
+        current = await tx.get(MEMBERSHIPS, member["id"])
+        if current is None:
+            raise NotFoundError("No such member or pending invite in this workspace.")
+        if current.data["role"] == "owner":
+            owners = [u for u in await _owners(tx, workspace_id, known_owners) if u != current.data["user_id"]]
+            if not owners:
+                raise ConflictError("The last owner cannot be removed; make another owner first.", code="last_owner")
+            tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": owners})
+        tx.delete(MEMBERSHIPS, member["id"])
+
+    await deps.documents.run_transaction(leave)
     return {"id": member["id"], "deleted": True, "kind": "member"}
 

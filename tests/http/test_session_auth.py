@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -17,7 +18,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared.auth.sessions import Jwks, dev_user_id
-from shared.services.members import add_member
+from shared.auth.principal import Principal
+from shared.services.members import add_member, members_and_invites, remove
 from tests.upstream import serving
 
 MEMBERS = "/api/invite-user"
@@ -204,3 +206,30 @@ async def test_a_second_owner_makes_the_first_removable(client, deps, tenants, a
     gone = await client.request("DELETE", MEMBERS, headers=owner, json={"email": "owner@acme.example"})
     assert gone.status_code == 200
     assert (await client.get(MEMBERS, headers=owner)).json()["error"] == "no_workspace"
+
+
+async def test_two_owners_removing_each_other_at_once_leave_one_owner(deps, tenants, acme):
+    await tenants.session("acme", "owner", email="second@acme.example")
+    first, second = (Principal(acme, "session", credential_id=dev_user_id(email), role="owner")
+                     for email in ("owner@acme.example", "second@acme.example"))
+    outcomes = await asyncio.gather(remove(deps, first, {"email": "second@acme.example"}),
+                                    remove(deps, second, {"email": "owner@acme.example"}), return_exceptions=True)
+    assert sorted(type(o).__name__ for o in outcomes) == ["ConflictError", "dict"]
+    owners = [m for m in (await members_and_invites(deps, acme))["members"] if m["role"] == "owner"]
+    assert len(owners) == 1
+
+
+async def test_invites_lapse_after_two_weeks_and_can_be_renewed(client, deps, clock, acme):
+    owner = {**hs256(deps), "X-Drgero-Workspace": acme}
+    first = (await client.post(MEMBERS, headers=owner, json={"email": "late@acme.example"})).json()
+    await client.post(MEMBERS, headers=owner, json={"email": "idle@acme.example"})
+    clock.advance(days=15)
+    again = await client.post(MEMBERS, headers=owner, json={"email": "idle@acme.example", "role": "admin"})
+    assert again.status_code == 201 and again.json()["role"] == "admin"  # a lapsed invite is renewed, not 409
+    clock.advance(days=1)
+    assert [i["email"] for i in (await client.get(MEMBERS, headers=owner)).json()["invites"]] == ["idle@acme.example"]
+    late = hs256(deps, email="late@acme.example", sub="late-user")
+    assert (await client.get(MEMBERS, headers=late)).json()["error"] == "no_workspace"  # the lapsed one is gone
+    renewed = await client.post(MEMBERS, headers=owner, json={"email": "late@acme.example"})
+    assert renewed.status_code == 201 and renewed.json()["expires_at"] > first["expires_at"]
+    assert (await client.get(MEMBERS, headers=late)).status_code == 200  # and it is taken up
