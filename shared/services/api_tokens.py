@@ -55,7 +55,6 @@ async def _touch(deps: Deps, record: Data) -> None:
         await deps.documents.update(API_TOKENS, record["id"], {"last_used_at": iso(now)})
 
 
-
 def public(record: Data) -> Data:
     """What a token list shows: never the secret nor its hash."""
     return {key: record.get(key) for key in (

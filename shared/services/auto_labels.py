@@ -20,7 +20,7 @@ from shared.errors import ConflictError
 from shared.ports import Data
 from shared.providers.errors import ProviderError
 from shared.services.datasets import DatasetUnavailable, dataset_rows
-from shared.services.endpoints import EndpointUnavailable, judge_endpoint, refuse_internal
+from shared.services.endpoints import EndpointUnavailable, judge_endpoint
 from shared.services.records import now_iso
 
 LABEL_SETS = "dataset_labels"
@@ -53,7 +53,6 @@ async def generate(deps: Deps, board: Data) -> dict[str, Any]:
             "judge_provider": eval_metadata.get("labeler_provider") or eval_metadata.get("judge_provider"),
             "judge_model": eval_metadata.get("labeler_model") or eval_metadata.get("judge_model"),
             "judge_url": eval_metadata.get("labeler_url") or eval_metadata.get("judge_url")})
-        await refuse_internal(deps, labeler)
     except (DatasetUnavailable, EndpointUnavailable) as exc:
         raise ConflictError(f"Cannot label: {exc}", code="labels_unavailable") from None
     existing = await labels_for(deps, board["id"], description)

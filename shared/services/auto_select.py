@@ -15,7 +15,7 @@ from shared.services import candidates
 from shared.services.catalog import openrouter_catalog
 from shared.services.inference import TRACES
 from shared.services.records import CANDIDATES
-from shared.services.workspaces import FREE_MAX_CANDIDATES, get_workspace
+from shared.services.workspaces import FREE_MAX_CANDIDATES
 
 # Latency evidence: the newest successful, first-try calls of each OpenRouter model this
 # workspace has routed, over at most this many of its candidates.
@@ -46,22 +46,16 @@ async def auto_select(deps: Deps, workspace_id: str, leaderboard_id: str, body: 
     taken = {c["model_url"] for c in existing if c["platform"] == "OpenRouter"}
     kept, excluded = eligible(catalog, constraints, await measured_latencies(deps, workspace_id), taken)
     ranked = rank(kept, constraints)
-    wanted = body.number_of_models
-    plan_note = ""
-    if (await get_workspace(deps, workspace_id)).get("plan") == "free":
-        room = max(0, FREE_MAX_CANDIDATES - len(existing))
-        if room < wanted:
-            plan_note = (f" The free plan allows {FREE_MAX_CANDIDATES} candidates per leaderboard, "
-                         f"so {room} of the {wanted} asked for were added.")
-            wanted = room
-    chosen = []
-    for pick in ranked[:wanted]:
+    chosen, plan_note = [], ""
+    for pick in ranked[:body.number_of_models]:
         body_in = CandidateCreate(name=str(pick.entry.get("name") or pick.model_id)[:200], platform="OpenRouter",
                                   model_url=pick.model_id)
         try:
             added = await candidates.add_candidate(deps, workspace_id, leaderboard_id, body_in)
-        except EntitlementRequired:
-            break  # someone else filled the free plan's slots meanwhile
+        except EntitlementRequired:  # the plan's candidate limit, as adding by hand enforces it
+            plan_note = (f" The free plan allows {FREE_MAX_CANDIDATES} candidates per leaderboard, "
+                         f"so {len(chosen)} of the {body.number_of_models} asked for were added.")
+            break
         chosen.append({
             "leaderboard_model": candidates.public(added), "model": pick.model_id, "name": body_in.name,
             "input_price_per_m_tokens": pick.input_per_m, "output_price_per_m_tokens": pick.output_per_m,

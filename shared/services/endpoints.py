@@ -41,6 +41,13 @@ def _token(deps: Deps, candidate: Data) -> str | None:
 
 
 async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
+    """Where and how to call the candidate; a URL its user typed is checked now, at call time."""
+    endpoint = await _endpoint(deps, candidate)
+    await _refuse_internal(deps, endpoint)
+    return endpoint
+
+
+async def _endpoint(deps: Deps, candidate: Data) -> Endpoint:
     settings = deps.settings
     platform, url, token = candidate["platform"], candidate.get("model_url"), _token(deps, candidate)
     if platform == "OpenRouter":
@@ -65,15 +72,8 @@ async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
                     auth_headers("bearer", token or settings.fine_tune_api_key or None))
 
 
-async def reachable_endpoint(deps: Deps, candidate: Data) -> Endpoint:
-    """The candidate's endpoint, once a URL its user typed is known to point outside the network."""
-    endpoint = await candidate_endpoint(deps, candidate)
-    await refuse_internal(deps, endpoint)
-    return endpoint
-
-
-async def refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
-    """Resolve a user-supplied URL now, at call time, and refuse private, loopback and metadata addresses."""
+async def _refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
+    """Resolve a user-supplied URL and refuse private, loopback and metadata addresses (names can move)."""
     if not endpoint.user_supplied:
         return
     try:

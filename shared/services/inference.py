@@ -21,7 +21,7 @@ from shared.errors import ConflictError, DomainError
 from shared.ports import Data, Order, Query, Range
 from shared.providers.errors import ProviderError
 from shared.services import spend
-from shared.services.endpoints import EndpointUnavailable, reachable_endpoint
+from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
 
 TRACES = "traces"
@@ -101,7 +101,7 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
     async for candidate in _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
         try:
-            endpoint = await reachable_endpoint(deps, candidate)
+            endpoint = await candidate_endpoint(deps, candidate)
             async with asyncio.timeout_at(deadline):
                 completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
                                                       max_tokens=body.get("max_tokens"))
@@ -198,7 +198,7 @@ async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, 
     async for candidate in _candidates_in_order(deps, board):
         trace["attempted"].append(candidate["id"])
         try:
-            endpoint = await reachable_endpoint(deps, candidate)
+            endpoint = await candidate_endpoint(deps, candidate)
             chunks = deps.chat.stream(endpoint, messages, temperature=body.get("temperature"),
                                       max_tokens=body.get("max_tokens"))
             first = await anext(chunks)

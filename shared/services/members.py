@@ -25,6 +25,7 @@ INVITES = "invites"
 OWNERS = "workspace_owners"
 INVITE_DAYS = 14  # an invite nobody took up by then lapses; inviting again renews it
 WORKSPACE_HEADER = "X-Drgero-Workspace"
+NO_SUCH_MEMBER = "No such member or pending invite in this workspace."
 _KEYS = uuid.UUID("0b7c9a41-8f7e-4b0e-a2f6-51d2e0c3b8a7")
 
 
@@ -49,7 +50,7 @@ async def add_member(deps: Deps, workspace_id: str, user_id: str, email: str, ro
         if existing is not None:
             return existing.data
         if role == "owner":
-            owners = await _owners(tx, workspace_id, fallback=[])
+            owners = await _owners(tx, workspace_id)
             tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": sorted({*owners, user_id})})
         tx.create(MEMBERSHIPS, data["id"], data)
         return data
@@ -57,10 +58,10 @@ async def add_member(deps: Deps, workspace_id: str, user_id: str, email: str, ro
     return await deps.documents.run_transaction(join)
 
 
-async def _owners(tx: Transaction, workspace_id: str, fallback: list[str]) -> list[str]:
+async def _owners(tx: Transaction, workspace_id: str) -> list[str]:
     """The workspace's owner roster: the one document every owner change goes through."""
     roster = await tx.get(OWNERS, workspace_id)
-    return list(roster.data["user_ids"]) if roster is not None else fallback
+    return list(roster.data["user_ids"]) if roster is not None else []
 
 
 async def authenticate_session(deps: Deps, token: str, workspace_id: str | None) -> Principal:
@@ -150,19 +151,18 @@ async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[
     found = [m for m in members if (target.get("user_id") and m["user_id"] == target["user_id"])
              or (email and m["email"] == email)]
     if not found:
-        raise NotFoundError("No such member or pending invite in this workspace.")
+        raise NotFoundError(NO_SUCH_MEMBER)
     member = found[0]
     _check_can_grant(caller, member["role"])
-    known_owners = [m["user_id"] for m in members if m["role"] == "owner"]
 
     async def leave(tx: Transaction) -> None:
         # Owners leave through the roster in one transaction, so two owners removing each
         # other at once cannot both succeed and leave the workspace without one.
         current = await tx.get(MEMBERSHIPS, member["id"])
         if current is None:
-            raise NotFoundError("No such member or pending invite in this workspace.")
+            raise NotFoundError(NO_SUCH_MEMBER)
         if current.data["role"] == "owner":
-            owners = [u for u in await _owners(tx, workspace_id, known_owners) if u != current.data["user_id"]]
+            owners = [u for u in await _owners(tx, workspace_id) if u != current.data["user_id"]]
             if not owners:
                 raise ConflictError("The last owner cannot be removed; make another owner first.", code="last_owner")
             tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": owners})

@@ -37,7 +37,7 @@ from shared.providers.errors import ProviderError
 from shared.services import annotations, auto_labels
 from shared.services.consolidation import row_digest
 from shared.services.datasets import DatasetUnavailable, dataset_rows
-from shared.services.endpoints import EndpointUnavailable, judge_endpoint, reachable_endpoint, refuse_internal
+from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
 from shared.services.runs import (
     CHUNK_TASK, FINALIZE_TASK, PREPARE_TASK, RUN_CHUNKS, TERMINAL, result_key, rows_key,
@@ -214,11 +214,9 @@ async def _evaluate(deps: Deps, run: Data, board: Data, candidate: Data | None, 
     if candidate is None:
         return [_failed(row, run, "The candidate was removed from the leaderboard.") for row in rows]
     try:
-        endpoint = await reachable_endpoint(deps, candidate)
+        endpoint = await candidate_endpoint(deps, candidate)
         judge = await judge_endpoint(deps, run["workspace_id"], board.get("eval_metadata") or {}) \
             if run["eval_type"] == "judge" else None
-        if judge is not None:
-            await refuse_internal(deps, judge)
     except EndpointUnavailable as exc:
         return [_failed(row, run, str(exc), candidate["id"]) for row in rows]
     template = effective_prompt(board)
