@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from functions.families import FAMILIES
+from functions.operator_api import JOBS
 from infra.urlmap import function_name, url_map
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +30,7 @@ APIS = ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googl
         "cloudscheduler.googleapis.com", "secretmanager.googleapis.com", "compute.googleapis.com",
         "storage.googleapis.com"]
 SECRETS = {"drgero-secret-key": "DRGERO_SECRET_KEY", "drgero-cron-secret": "DRGERO_CRON_SECRET"}
-SCHEDULES = {"drgero-run-due": ("*/5 * * * *", "/api/leaderboard-schedules/run-due"),
-             "drgero-consolidate-due": ("*/10 * * * *", "/api/push-datasets/consolidate-due")}
+QUEUE = "drgero-model-calls"
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,40 @@ class Step:
     unless: list[str] | None = None  # skip when this succeeds (the resource exists)
 
 
+def bucket_name(project: str) -> str:
+    return f"{project}-drgero"
+
+
+def tasks_service_account(project: str) -> str:
+    return f"drgero-tasks@{project}.iam.gserviceaccount.com"
+
+
+def worker_url(project: str, region: str) -> str:
+    """Where Cloud Tasks delivers tasks: the task worker function's own URL."""
+    return f"https://{region}-{project}.cloudfunctions.net/{function_name('task_worker')}"
+
+
+def function_env(project: str, region: str, base_url: str, supabase_url: str = "", *,
+                 worker: str | None = None) -> dict[str, str]:
+    """The settings every deployed function gets (the secrets come on top, from Secret Manager).
+
+    The local topology starts each function with exactly these, `worker` being the task
+    worker's local address there.
+    """
+    env = {"DRGERO_BACKEND": "gcp", "DRGERO_ENV": "production", "DRGERO_GCP_PROJECT": project,
+           "DRGERO_GCS_BUCKET": bucket_name(project), "DRGERO_TASKS_LOCATION": region, "DRGERO_TASKS_QUEUE": QUEUE,
+           "DRGERO_WORKER_URL": worker or worker_url(project, region),
+           "DRGERO_TASKS_SERVICE_ACCOUNT": tasks_service_account(project), "DRGERO_PUBLIC_BASE_URL": base_url}
+    if supabase_url:  # browser sessions: the Supabase project's asymmetric signing keys and issuer
+        env |= {"DRGERO_SUPABASE_JWKS_URL": f"{supabase_url}/auth/v1/.well-known/jwks.json",
+                "DRGERO_SESSION_ISSUER": f"{supabase_url}/auth/v1"}
+    return env
+
+
 def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> list[Step]:
     g = ["gcloud", f"--project={project}"]
-    bucket, queue = f"{project}-drgero", "drgero-model-calls"
-    api_sa, tasks_sa = f"drgero-api@{project}.iam.gserviceaccount.com", f"drgero-tasks@{project}.iam.gserviceaccount.com"
-    worker_url = f"https://{region}-{project}.cloudfunctions.net/{function_name('task_worker')}"
+    bucket, queue = bucket_name(project), QUEUE
+    api_sa, tasks_sa = f"drgero-api@{project}.iam.gserviceaccount.com", tasks_service_account(project)
     out = [Step([*g, "services", "enable", *APIS]),
            Step([*g, "firestore", "databases", "create", f"--location={region}"],
                 unless=[*g, "firestore", "databases", "describe"])]
@@ -70,13 +99,7 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
                          f"--role={role}", "--condition=None"]))
     out.append(Step([*g, "iam", "service-accounts", "add-iam-policy-binding", tasks_sa,
                      f"--member=serviceAccount:{api_sa}", "--role=roles/iam.serviceAccountUser"]))
-    env = ",".join(["DRGERO_BACKEND=gcp", "DRGERO_ENV=production", f"DRGERO_GCP_PROJECT={project}",
-                    f"DRGERO_GCS_BUCKET={bucket}", f"DRGERO_TASKS_LOCATION={region}", f"DRGERO_TASKS_QUEUE={queue}",
-                    f"DRGERO_WORKER_URL={worker_url}", f"DRGERO_TASKS_SERVICE_ACCOUNT={tasks_sa}",
-                    f"DRGERO_PUBLIC_BASE_URL={base_url}"]
-                   # Browser sessions: the Supabase project's asymmetric signing keys and issuer.
-                   + ([f"DRGERO_SUPABASE_JWKS_URL={supabase_url}/auth/v1/.well-known/jwks.json",
-                       f"DRGERO_SESSION_ISSUER={supabase_url}/auth/v1"] if supabase_url else []))
+    env = ",".join(f"{name}={value}" for name, value in function_env(project, region, base_url, supabase_url).items())
     secrets = ",".join(f"{variable}={secret}:latest" for secret, variable in SECRETS.items())
     for family in FAMILIES:
         access = "--no-allow-unauthenticated" if family.name == "task_worker" else "--allow-unauthenticated"
@@ -87,13 +110,14 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
     # Only the queue's identity may call the task worker.
     out.append(Step([*g, "functions", "add-invoker-policy-binding", function_name("task_worker"),
                      f"--region={region}", f"--member=serviceAccount:{tasks_sa}"]))
-    for job, (cron, path) in SCHEDULES.items():
+    for job in JOBS:
+        name = f"drgero-{job.name}"
         header = f"Authorization=Bearer $(gcloud --project={project} secrets versions access latest " \
                  f"--secret=drgero-cron-secret)"
         out.append(Step(["sh", "-c", " ".join(shlex.quote(part) for part in [
-            *g, "scheduler", "jobs", "create", "http", job, f"--location={region}", f"--schedule={cron}",
-            f"--uri={base_url}{path}", "--http-method=POST"]) + f' --headers="{header}"'],
-            unless=[*g, "scheduler", "jobs", "describe", job, f"--location={region}"]))
+            *g, "scheduler", "jobs", "create", "http", name, f"--location={region}", f"--schedule={job.cron}",
+            f"--uri={base_url}{job.path}", "--http-method=POST"]) + f' --headers="{header}"'],
+            unless=[*g, "scheduler", "jobs", "describe", name, f"--location={region}"]))
     for family in FAMILIES:
         name = function_name(family.name)
         out += [Step([*g, "compute", "network-endpoint-groups", "create", name, f"--region={region}",

@@ -121,3 +121,14 @@ class AutoLabels(ApiOutput):
 
 class ImprovedRun(RunPublic):
     improvements: dict[str, Any] = Field(description="What consolidation and auto-labelling did first.")
+
+
+class ReapedRun(ApiOutput):
+    run_id: str
+    action: Literal["requeued", "failed", "finished"] = Field(
+        description="requeued: its prepare task was queued again; failed: it was never prepared; finished: "
+                    "ranked with the rows of its dead chunks counted as failed.")
+
+
+class ReapedRuns(ApiOutput):
+    reaped: list[ReapedRun]

@@ -97,7 +97,8 @@ class DueRun(BaseModel):
     trigger: str
     due_at: str
     run_id: str | None
-    status: str = Field(description="started, or skipped with a reason (e.g. no candidates).")
+    status: str = Field(description="started; skipped with a reason (e.g. no candidates); or deferred, when the "
+                        "task queue was down and the next call tries again.")
     reason: str | None = None
 
 

@@ -40,12 +40,15 @@ from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
 from shared.services.runs import (
-    CHUNK_TASK, FINALIZE_TASK, PREPARE_TASK, RUN_CHUNKS, TERMINAL, result_key, rows_key,
+    CHUNK_TASK, FINALIZE_TASK, PREPARE_TASK, RUN_CHUNKS, TERMINAL, queue_prepare, result_key, rows_key,
 )
 from shared.services.tasks import task
 
 log = logging.getLogger(__name__)
 JUDGE_ATTEMPTS = 3
+# A prepare task normally starts within seconds; a run still queued this long after it
+# was stored may never have had its task queued.
+REQUEUE_AFTER = timedelta(minutes=2)
 
 
 async def _run(deps: Deps, run_id: str) -> Data | None:
@@ -313,32 +316,44 @@ async def _chunk_results_or_failures(deps: Deps, run: Data, candidate_id: str, c
             for row in await _jsonl(deps, rows_key(run["id"], chunk))]
 
 
-async def reap_stale_runs(deps: Deps) -> list[str]:
-    """Finish runs that made no progress for `stale_run_minutes`: no run stays running forever.
+async def reap_stale_runs(deps: Deps) -> list[Data]:
+    """Keep every run moving: no run stays queued or running forever.
 
-    Chunks whose tasks died (retries exhausted, queue purged) count their rows as failed.
+    A run still queued REQUEUE_AFTER after its last sign of life may have lost its prepare
+    task (the enqueue failed after the run was stored): it is queued again under the same
+    name, which the queue refuses if the task is still there. A run without progress for
+    `stale_run_minutes` is finished: never prepared, it fails; otherwise chunks whose tasks
+    died (retries exhausted, queue purged) count their rows as failed. Returns
+    `{run_id, action}` for each run touched, the action being requeued, failed or finished.
     """
-    reaped = []
-    cutoff = iso(deps.clock.now() - timedelta(minutes=deps.settings.stale_run_minutes))
+    now = deps.clock.now()
+    stale, requeue = iso(now - timedelta(minutes=deps.settings.stale_run_minutes)), iso(now - REQUEUE_AFTER)
+    touched: list[Data] = []
     for status in ("queued", "running"):
         for doc in await deps.documents.query(Query(RUNS, where={"status": status},
                                                     select=("id", "created_at", "started_at", "chunks"))):
-            latest = await deps.documents.query(Query(RUN_CHUNKS, where={"run_id": doc.id}, limit=1,
-                                                      order_by=(Order("created_at", descending=True),),
-                                                      select=("created_at",)))
-            last = max([doc.data["created_at"], doc.data.get("started_at") or ""]
-                       + [c.data["created_at"] for c in latest])
-            if last >= cutoff:
-                continue
-            run = await _run(deps, doc.id)
+            last = await _last_progress(deps, doc.id, doc.data)
+            run = await _run(deps, doc.id) if last < requeue else None
             if run is None or run["status"] in TERMINAL:
                 continue
-            if run["chunks"] is None:
+            if last >= stale:
+                if run["chunks"] is None and await queue_prepare(deps, run["id"]):
+                    touched.append({"run_id": run["id"], "action": "requeued"})
+            elif run["chunks"] is None:
                 await _fail(deps, run, "The run was never prepared (its task ran out of retries).")
+                touched.append({"run_id": run["id"], "action": "failed"})
             else:
                 await finalize(deps, {"run_id": run["id"]})
-            reaped.append(run["id"])
-    return reaped
+                touched.append({"run_id": run["id"], "action": "finished"})
+    return touched
+
+
+async def _last_progress(deps: Deps, run_id: str, run: Data) -> str:
+    """When the run last showed life: created, prepared, or its newest chunk recorded."""
+    latest = await deps.documents.query(Query(RUN_CHUNKS, where={"run_id": run_id}, limit=1,
+                                              order_by=(Order("created_at", descending=True),),
+                                              select=("created_at",)))
+    return max([run["created_at"], run.get("started_at") or ""] + [c.data["created_at"] for c in latest])
 
 
 def _collect(rows: CandidateRows, result: Data) -> None:

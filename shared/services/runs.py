@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from shared.bootstrap import Deps
-from shared.errors import ConflictError, InvalidInput, NotFoundError
-from shared.ports import Data, Query
+from shared.errors import ConflictError, InvalidInput, NotFoundError, ServiceUnavailable
+from shared.ports import Data, Query, Unavailable
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, all_of, get_owned, now_iso, page
 
 RUN_CHUNKS = "run_chunks"
@@ -47,8 +47,19 @@ async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_id
         "winner_id": None, "improve": improve, "dataset_limit": dataset_limit,
     }
     await deps.documents.create(RUNS, run["id"], run)
-    await deps.queue.enqueue(PREPARE_TASK, {"run_id": run["id"]}, name=f"{run['id']}-prepare")
+    try:
+        await queue_prepare(deps, run["id"])
+    except Unavailable:
+        # Nothing would ever work on it: take it back, so the caller sees no run and may retry.
+        # (If this process dies right here instead, the reaper queues the prepare task later.)
+        await deps.documents.delete(RUNS, run["id"])
+        raise ServiceUnavailable("The task queue is unavailable, so no run was started; retry shortly.") from None
     return run
+
+
+async def queue_prepare(deps: Deps, run_id: str) -> bool:
+    """Queue the run's prepare task, once per run whoever asks (the name dedupes it)."""
+    return await deps.queue.enqueue(PREPARE_TASK, {"run_id": run_id}, name=f"{run_id}-prepare")
 
 
 async def get_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Data:

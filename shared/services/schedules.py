@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from shared.bootstrap import Deps
+from shared.errors import ServiceUnavailable
 from shared.ports import AlreadyExists, Data, NotFound, Order, Query, Range
 
 SLOTS = "schedule_slots"
@@ -104,22 +105,36 @@ async def run_due(deps: Deps) -> list[Data]:
             if slot > iso(now):
                 continue
             entry: Data = {"leaderboard_id": board["id"], "trigger": trigger, "due_at": slot}
+            slot_id = f"{board['id']}.{trigger}.{slot}"
             try:
-                await deps.documents.create(SLOTS, f"{board['id']}.{trigger}.{slot}",
-                                            {**entry, "workspace_id": board["workspace_id"]})
+                await deps.documents.create(SLOTS, slot_id, {**entry, "workspace_id": board["workspace_id"]})
             except AlreadyExists:
                 continue  # another run-due call took this slot
-            started.append(await _fire(deps, board, trigger, entry, changes))
+            try:
+                started.append(await _fire(deps, board, trigger, entry, changes))
+            except ServiceUnavailable as exc:
+                # The task queue is down: give the slot back and keep the trigger due, so the
+                # next call starts this run instead of it being lost until the next slot.
+                await deps.documents.delete(SLOTS, slot_id)
+                changes["schedule_due"][trigger] = slot
+                changes["schedule_next_due_at"] = min(changes["schedule_due"].values())
+                started.append({**entry, "run_id": None, "status": "deferred", "reason": exc.message})
         with contextlib.suppress(NotFound):  # deleted since it was found due
             await deps.documents.update(LEADERBOARDS, board["id"], changes)
     return started
 
 
 async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Data) -> Data:
+    """Start the trigger's run, or say why not; ServiceUnavailable when the run could not be queued.
+
+    What the trigger looked at (versions, rows seen) goes into `changes` only once the run
+    started or was skipped for good, so a deferred look is taken again.
+    """
     from shared.schemas.schedules import Schedule
     from shared.services import push_quota
     from shared.services.runs import start_run
 
+    looked: Data = {}
     if trigger == "model_version":
         try:
             versions = await model_versions(deps, board)
@@ -128,6 +143,7 @@ async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Dat
         changes["schedule_model_versions"] = versions
         if "schedule_model_versions" not in board or versions == board["schedule_model_versions"]:
             return {**entry, "run_id": None, "status": "skipped", "reason": "no candidate has a new version"}
+        looked["schedule_model_versions"] = changes.pop("schedule_model_versions")
     if trigger == "new_data":
         accepted = (await push_quota.usage(deps, board["id"])).accepted_total
         fresh = accepted - board.get("schedule_rows_seen", 0)
@@ -135,10 +151,14 @@ async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Dat
         if fresh < wanted:
             return {**entry, "run_id": None, "status": "skipped",
                     "reason": f"{fresh} new rows since the last look; the trigger waits for {wanted}"}
-        changes["schedule_rows_seen"] = accepted
+        looked["schedule_rows_seen"] = accepted
     try:
         run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger=trigger,
                               dataset_limit=dataset_limit(board.get("schedule")))
+    except ServiceUnavailable:
+        raise
     except Exception as exc:  # noqa: BLE001 - a leaderboard that cannot run must not stop the others
+        changes.update(looked)
         return {**entry, "run_id": None, "status": "skipped", "reason": getattr(exc, "message", str(exc))}
+    changes.update(looked)
     return {**entry, "run_id": run["id"], "status": "started"}

@@ -78,7 +78,7 @@ async def test_a_run_whose_chunks_died_is_reaped_with_those_rows_failed(deps, up
     await _chunk(deps, run, 0)  # chunk 1 never runs: its task ran out of retries
     assert await run_tasks.reap_stale_runs(deps) == []  # not stale yet
     clock.advance(minutes=deps.settings.stale_run_minutes + 1)
-    assert await run_tasks.reap_stale_runs(deps) == [run["id"]]
+    assert await run_tasks.reap_stale_runs(deps) == [{"run_id": run["id"], "action": "finished"}]
     done = (await deps.documents.get(RUNS, run["id"])).data
     assert done["status"] == "completed"
     [entry] = done["ranking"]
@@ -106,3 +106,25 @@ async def test_random_limits_are_seeded_and_keep_dataset_order():
     again = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(100)), limit)]
     other = [row["n"] async for row in run_tasks.limited(_rows_of({"n": n} for n in range(100)), {**limit, "seed": 8})]
     assert first == again and len(first) == 4 and first == sorted(first) and first != other
+
+
+async def test_a_run_whose_prepare_was_never_queued_is_queued_again_then_failed_if_it_never_starts(deps, clock):
+    workspace = await create_workspace(deps, "acme")
+    board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
+        {"name": "b", "system_prompt": "{input}", "dataset_type": "PUSH", "eval_type": "exact"}))
+    await add_candidate(deps, workspace["id"], board["id"], CandidateCreate.model_validate(
+        {"name": "echo", "platform": "OpenRouter", "model_url": "openai/gpt-4o-mini"}))
+    queued = await runs.start_run(deps, workspace["id"], board["id"], None, "api")  # no worker runs in this test
+    stuck = {**queued, "id": deps.ids.new_id()}  # stored, then the process died before its enqueue
+    await deps.documents.create(RUNS, stuck["id"], stuck)
+    assert await run_tasks.reap_stale_runs(deps) == []  # just created: their tasks may be on their way
+    clock.advance(minutes=3)
+    # Only the run without a queued prepare task gets one; the other's name is taken.
+    assert await run_tasks.reap_stale_runs(deps) == [{"run_id": stuck["id"], "action": "requeued"}]
+    assert deps.queue.state(f"{stuck['id']}-prepare") == ("queued", 0)
+    assert await run_tasks.reap_stale_runs(deps) == []
+    clock.advance(minutes=deps.settings.stale_run_minutes)
+    reaped = await run_tasks.reap_stale_runs(deps)
+    assert sorted(reaped, key=lambda r: r["run_id"]) == sorted(
+        [{"run_id": run_id, "action": "failed"} for run_id in (queued["id"], stuck["id"])], key=lambda r: r["run_id"])
+    assert (await deps.documents.get(RUNS, stuck["id"])).data["status"] == "failed"
