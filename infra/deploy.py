@@ -1,12 +1,16 @@
 """Deploy Dr.Gero to a Google Cloud project with gcloud: `python -m infra.deploy --project P [--dry-run]`.
 
-Idempotent: every resource is created only when `describe` says it is missing, and the
-functions are (re)deployed each time. `--dry-run` prints the exact commands instead of
-running them. What it sets up, in order: APIs, Firestore and its composite indexes, the
-GCS bucket, the Cloud Tasks queue, secrets, service accounts and IAM, one function per
-family (the task worker reachable only by the queue's identity), the Scheduler jobs, and
-one HTTPS load balancer (URL map, certificate, proxy, address) putting every family behind
-one API base URL.
+From outside the clone, run `python path/to/clone/infra/deploy.py ...` (or put the clone on PYTHONPATH).
+
+Safe to run again, and by two deployers at once: a resource is created only when `describe`
+says it is missing, a create that gcloud answers "already exists" counts as done (the only
+check for what has no describe by name: composite indexes, a backend service's backends),
+and the functions are (re)deployed each time. It prints what each step did; `--dry-run`
+prints the exact commands instead of running them. What it sets up, in order: APIs,
+Firestore and its composite indexes, the GCS bucket, the Cloud Tasks queue, secrets, service
+accounts and IAM, one function per family (the task worker reachable only by the queue's
+identity), the Scheduler jobs, and one HTTPS load balancer (URL map, certificate, proxy,
+address) putting every family behind one API base URL.
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from functions.families import FAMILIES
-from functions.operator_api import JOBS
-from infra.urlmap import function_name, url_map
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script (`python infra/deploy.py`), Python puts infra/, not the repository root, first
+# on sys.path, so `infra` (and, without an install, `functions`) would not import.
+if not __package__:
+    sys.path.insert(0, str(ROOT))
+
+from functions.families import FAMILIES  # noqa: E402
+from functions.operator_api import JOBS  # noqa: E402
+from infra.urlmap import function_name, url_map  # noqa: E402
+
 APIS = ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com",
         "artifactregistry.googleapis.com", "firestore.googleapis.com", "cloudtasks.googleapis.com",
         "cloudscheduler.googleapis.com", "secretmanager.googleapis.com", "compute.googleapis.com",
@@ -78,6 +87,7 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
                 unless=[*g, "firestore", "databases", "describe"])]
     for index in json.loads((ROOT / "infra" / "firestore.indexes.json").read_text())["indexes"]:
         fields = [f"--field-config=field-path={f['fieldPath']},order={f['order'].lower()}" for f in index["fields"]]
+        # No describe by name (gcloud names an index by a generated id): "already exists" covers a rerun.
         out.append(Step([*g, "firestore", "indexes", "composite", "create",
                          f"--collection-group={index['collectionGroup']}", "--query-scope=collection", *fields,
                          "--async"]))
@@ -87,14 +97,16 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
                   "--max-concurrent-dispatches=200", "--max-attempts=8", "--min-backoff=1s", "--max-backoff=300s"],
                  unless=[*g, "tasks", "queues", "describe", queue, f"--location={region}"])]
     for secret in SECRETS:
-        out.append(Step(["sh", "-c", f"head -c 32 /dev/urandom | base64 | tr '+/' '-_' | gcloud --project={project} "
-                         f"secrets create {secret} --data-file=-"],
+        # A Fernet key (urlsafe base64 of 32 bytes); base64 ends with a newline that must not be stored.
+        out.append(Step(["sh", "-c", f"head -c 32 /dev/urandom | base64 | tr -d '\\n' | tr '+/' '-_' | "
+                         f"gcloud --project={project} secrets create {secret} --data-file=-"],
                         unless=[*g, "secrets", "describe", secret]))
     for account in ("drgero-api", "drgero-tasks"):
         out.append(Step([*g, "iam", "service-accounts", "create", account],
                         unless=[*g, "iam", "service-accounts", "describe", f"{account}@{project}.iam.gserviceaccount.com"]))
+    # cloudtasks.viewer: readiness reads the queue, and a task is looked up by name before it is created.
     for role in ("roles/datastore.user", "roles/storage.objectAdmin", "roles/cloudtasks.enqueuer",
-                 "roles/secretmanager.secretAccessor"):
+                 "roles/cloudtasks.viewer", "roles/secretmanager.secretAccessor"):
         out.append(Step([*g, "projects", "add-iam-policy-binding", project, f"--member=serviceAccount:{api_sa}",
                          f"--role={role}", "--condition=None"]))
     out.append(Step([*g, "iam", "service-accounts", "add-iam-policy-binding", tasks_sa,
@@ -126,6 +138,7 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
                 Step([*g, "compute", "backend-services", "create", name, "--global",
                       "--load-balancing-scheme=EXTERNAL_MANAGED"],
                      unless=[*g, "compute", "backend-services", "describe", name, "--global"]),
+                # Attaching the NEG again is answered "already exists", which counts as done.
                 Step([*g, "compute", "backend-services", "add-backend", name, "--global",
                       f"--network-endpoint-group={name}", f"--network-endpoint-group-region={region}"])]
     url_map_file = ROOT / "infra" / "build" / "urlmap.json"
@@ -149,6 +162,33 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
     return out
 
 
+def already_exists(stderr: str) -> bool:
+    """gcloud's answer to creating what is there: "already exists", or the ALREADY_EXISTS status."""
+    return "already exists" in stderr.lower().replace("_", " ")
+
+
+def run_passing_stderr_through(command: list[str]) -> tuple[int, str]:
+    """Run a command showing its progress as it comes, and return its exit code and stderr."""
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        stderr = []
+        for line in process.stderr:
+            sys.stderr.write(line)
+            stderr.append(line)
+    return process.returncode, "".join(stderr)
+
+
+def perform(step: Step) -> str:
+    """Run one step and say what it did; raise CalledProcessError when it failed for another reason."""
+    if step.unless and subprocess.run(step.unless, capture_output=True).returncode == 0:
+        return "skipped: it exists"
+    code, stderr = run_passing_stderr_through(step.command)
+    if code == 0:
+        return "ran"
+    if already_exists(stderr):
+        return "already there: gcloud answered already exists"
+    raise subprocess.CalledProcessError(code, step.command, stderr=stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True)
@@ -163,9 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(f"{shlex.join(step.unless)} >/dev/null 2>&1 || {line}" if step.unless else line)
             continue
-        if step.unless and subprocess.run(step.unless, capture_output=True).returncode == 0:
-            continue
-        subprocess.run(step.command, check=True)
+        print(f"$ {line}", flush=True)
+        try:
+            print(f"  -> {perform(step)}", flush=True)
+        except subprocess.CalledProcessError as failure:
+            print(f"  -> failed with exit code {failure.returncode}; stopping here", flush=True)
+            return failure.returncode
     return 0
 
 
