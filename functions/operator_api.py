@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.bootstrap import Deps
-from shared.http.family import Family, entrypoint
+from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.push import DueConsolidations
 from shared.schemas.runs import ReapedRuns
@@ -56,4 +56,3 @@ JOBS: list[Job] = [
 ROUTES: list[Route] = [job.route() for job in JOBS]
 
 FAMILY = Family("operator_api", "Operator APIs called by Cloud Scheduler; cron secret.", ROUTES)
-operator_api = entrypoint(FAMILY)

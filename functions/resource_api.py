@@ -10,7 +10,7 @@ from functions.resource_runs import ROUTES as RUN_ROUTES
 from functions.runtime_api import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
-from shared.http.family import Family, entrypoint
+from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.candidates import CandidateCreate, CandidatePublic
 from shared.schemas.common import Deleted, Page, PageQuery
@@ -138,4 +138,3 @@ ROUTES = [
     *FINE_TUNE_ROUTES,
 ]
 FAMILY = Family("resource_api", "Leaderboards, candidate models and own models; API token.", ROUTES)
-resource_api = entrypoint(FAMILY)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from shared.auth import scopes as S
 from shared.auth.authenticate import PUSH_TOKEN_HEADER
-from shared.http.family import Family, entrypoint
+from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.push import (
     ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
@@ -97,6 +96,10 @@ def _budget_exceeded(exc: inference.BudgetExceeded) -> Response:
     return JSONResponse({"error": exc.code, "message": exc.message}, status_code=402, headers=exc.budget.headers())
 
 
+# The trace and spend are saved before any answer leaves: Cloud Run throttles the CPU once
+# the response is sent, so nothing the budget depends on may wait until after it.
+
+
 async def run_inference(call: Call[InferenceRequest]) -> Response:
     body = call.body.model_dump(exclude_none=True)
     try:
@@ -104,12 +107,11 @@ async def run_inference(call: Call[InferenceRequest]) -> Response:
     except inference.BudgetExceeded as exc:
         return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
-        # The trace is written after the answer is sent, off the caller's critical path.
+        await inference.save_trace(call.deps, failed.trace)
         return JSONResponse({"error": failed.code, "message": failed.message, "trace_id": failed.trace["id"]},
-                            status_code=502, headers=_inference_headers(failed.trace),
-                            background=BackgroundTask(inference.save_trace, call.deps, failed.trace))
-    return JSONResponse(answer, headers=_inference_headers(trace),
-                        background=BackgroundTask(inference.save_trace, call.deps, trace))
+                            status_code=502, headers=_inference_headers(failed.trace))
+    await inference.save_trace(call.deps, trace)
+    return JSONResponse(answer, headers=_inference_headers(trace))
 
 
 async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
@@ -124,11 +126,11 @@ async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
     except inference.BudgetExceeded as exc:
         return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
+        await inference.save_trace(call.deps, failed.trace)
         return JSONResponse({"error": {"message": failed.message, "type": failed.code, "code": failed.code},
-                             "trace_id": failed.trace["id"]}, status_code=502, headers=_inference_headers(failed.trace),
-                            background=BackgroundTask(inference.save_trace, call.deps, failed.trace))
-    return JSONResponse(inference.openai_completion(answer, trace, int(time.time())), headers=_inference_headers(trace),
-                        background=BackgroundTask(inference.save_trace, call.deps, trace))
+                             "trace_id": failed.trace["id"]}, status_code=502, headers=_inference_headers(failed.trace))
+    await inference.save_trace(call.deps, trace)
+    return JSONResponse(inference.openai_completion(answer, trace, int(time.time())), headers=_inference_headers(trace))
 
 
 async def list_traces(call: Call[None]) -> Response:
@@ -179,4 +181,3 @@ ROUTES: list[Route] = [
 ]
 
 FAMILY = Family("runtime_api", "Runtime v1: inference, traces and push datasets; API token or push token.", ROUTES)
-runtime_api = entrypoint(FAMILY)

@@ -11,7 +11,7 @@ from typing import Any
 from functions.session_auto_select import ROUTES as AUTO_SELECT_ROUTES
 from shared.auth.scopes import ALL_SCOPES, WORKSPACE_ADMIN, WORKSPACE_MEMBER
 from shared.errors import InvalidInput
-from shared.http.family import Family, entrypoint
+from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.common import Deleted, Page, PageQuery
 from shared.schemas.session import (
@@ -118,4 +118,3 @@ ROUTES: list[Route] = [
 ]
 
 FAMILY = Family("session_api", "Browser-session APIs: tokens, members, integrations, auto-select.", ROUTES)
-session_api = entrypoint(FAMILY)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared.http.family import Family, entrypoint
+from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.ports import PermanentTaskError
 from shared.schemas.common import JsonObjectBody
@@ -37,4 +37,3 @@ ROUTES: list[Route] = [
 ]
 
 FAMILY = Family("task_worker", "Task worker: runs queued tasks; signed by the queue.", ROUTES)
-task_worker = entrypoint(FAMILY)

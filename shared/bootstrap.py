@@ -80,6 +80,6 @@ def _gcp(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
             settings.gcp_project, settings.tasks_location, settings.tasks_queue,
             worker_url=settings.worker_url,
             service_account_email=settings.tasks_service_account or None,
-            signing_key=settings.encryption_key,
+            signing_key=settings.encryption_key, emulator_host=settings.tasks_emulator_host,
         ),
     )

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     tasks_queue: str = "drgero-model-calls"
     worker_url: str = ""
     tasks_service_account: str = ""
+    # host:port of a local Cloud Tasks emulator (plaintext gRPC, no credentials); empty in production.
+    tasks_emulator_host: str = ""
+
+    @field_validator("secret_key", "cron_secret", "supabase_jwt_secret", "openrouter_api_key", "huggingface_token",
+                     "fine_tune_api_key")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        # Secrets often arrive with a trailing newline (a file, `base64` output); it is never meant.
+        return value.strip()
 
     @model_validator(mode="after")
     def _refuse_weak_production_secrets(self) -> Settings:

@@ -180,7 +180,14 @@ class TaskQueue(Protocol):
     async def enqueue(
         self, kind: str, payload: Data, *, name: str, delay_seconds: float = 0
     ) -> bool:
-        """Queue `kind` with `payload`; False when a task of that name is already queued."""
+        """Queue `kind` with `payload`; False when a task of that name is already queued.
+
+        Raises Unavailable when the queue cannot be reached.
+        """
+        ...
+
+    async def ping(self) -> None:
+        """Raise Unavailable when the queue cannot be reached."""
         ...
 
 

@@ -56,7 +56,7 @@ def _answer(text: str, body: dict, pause: float = 0.0) -> Response:
             yield f"data: {json.dumps(chunk)}\n\n"
         done = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": body.get("model") or "local", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.0001}}
         yield f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")

@@ -4,6 +4,11 @@ A task's Cloud Tasks name is derived from the caller's natural key, so enqueuein
 same key twice is refused by Cloud Tasks itself while the first task is pending (and
 for a while after it ran). The worker receives `POST {worker_url}/tasks/{kind}` with
 the payload as a JSON body, authenticated by an OIDC token when a service account is set.
+
+Every call gives up after a few seconds: a request that queues work (a run start, a push
+reaching its consolidation threshold) should answer 503 soon rather than hang on a queue
+that is down. With `emulator_host` the client talks plaintext gRPC to a local Cloud Tasks
+emulator and needs no credentials.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ import re
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 
+import grpc
 from google.api_core import exceptions as gexc
+from google.api_core import retry_async
+from google.auth import exceptions as auth_exceptions
 from google.cloud import tasks_v2
+from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
 from shared.auth.secrets import task_signature
 from shared.adapters.outages import outages_as_unavailable
-from shared.ports import Data
+from shared.ports import Data, Unavailable
 
 TASK_SIGNATURE_HEADER = "X-DrGero-Task-Signature"
 
@@ -30,7 +39,14 @@ SLUG_LENGTH = 60
 _OUTAGES: tuple[type[BaseException], ...] = (
     gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,
     gexc.ResourceExhausted, gexc.RetryError,
+    # No usable credentials is an outage of this deployment, not a bad request: 503, never 500.
+    auth_exceptions.DefaultCredentialsError, auth_exceptions.TransportError, auth_exceptions.RefreshError,
 )
+CALL_SECONDS = 3.0
+_CALL = {"timeout": CALL_SECONDS, "retry": retry_async.AsyncRetry(
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=CALL_SECONDS,
+    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable, gexc.DeadlineExceeded))}
+PING_TIMEOUT_SECONDS = 2.0
 
 
 def task_id(name: str) -> str:
@@ -46,6 +62,12 @@ def _outages_as_unavailable(what: str) -> AbstractContextManager[None]:
     return outages_as_unavailable(_OUTAGES, "cloud tasks", what)
 
 
+def emulator_client(host: str) -> tasks_v2.CloudTasksAsyncClient:
+    """A client on a plaintext gRPC channel to a Cloud Tasks emulator at host:port (call inside the loop)."""
+    channel = grpc.aio.insecure_channel(host)
+    return tasks_v2.CloudTasksAsyncClient(transport=CloudTasksGrpcAsyncIOTransport(channel=channel))
+
+
 class CloudTasksQueue:
     """TaskQueue port on one Cloud Tasks queue with HTTP targets."""
 
@@ -53,12 +75,13 @@ class CloudTasksQueue:
         self, project: str, location: str, queue: str, worker_url: str,
         service_account_email: str | None = None, *,
         client: tasks_v2.CloudTasksAsyncClient | None = None,
-        signing_key: str | None = None,
+        signing_key: str | None = None, emulator_host: str = "",
     ) -> None:
         self._queue_path = tasks_v2.CloudTasksAsyncClient.queue_path(project, location, queue)
         self._worker_url = worker_url.rstrip("/")
         self._service_account_email = service_account_email
         self._signing_key = signing_key
+        self._emulator_host = emulator_host
         # Built on first use: its gRPC channel belongs to the event loop that creates it.
         self._client = client
 
@@ -73,7 +96,8 @@ class CloudTasksQueue:
 
     def _tasks(self) -> tasks_v2.CloudTasksAsyncClient:
         if self._client is None:
-            self._client = tasks_v2.CloudTasksAsyncClient()
+            self._client = emulator_client(self._emulator_host) if self._emulator_host \
+                else tasks_v2.CloudTasksAsyncClient()
         return self._client
 
     async def enqueue(
@@ -85,7 +109,7 @@ class CloudTasksQueue:
             if await self._exists(task.name):
                 return False
             try:
-                await self._tasks().create_task(parent=self._queue_path, task=task)
+                await self._tasks().create_task(parent=self._queue_path, task=task, **_CALL)
             except gexc.AlreadyExists:
                 return False
         return True
@@ -115,7 +139,7 @@ class CloudTasksQueue:
     async def _exists(self, task_name: str) -> bool:
         """Whether a task of this name is pending (a cheap check before a create)."""
         try:
-            await self._tasks().get_task(name=task_name)
+            await self._tasks().get_task(name=task_name, **_CALL)
         except gexc.NotFound:
             return False
         except gexc.PermissionDenied:
@@ -127,11 +151,21 @@ class CloudTasksQueue:
         return True
 
     async def _listed(self, task_name: str) -> bool:
-        pager = await self._tasks().list_tasks(parent=self._queue_path)
+        pager = await self._tasks().list_tasks(parent=self._queue_path, **_CALL)
         async for task in pager:
             if task.name == task_name:
                 return True
         return False
+
+    async def ping(self) -> None:
+        """Raise Unavailable unless the queue answers a read of itself quickly."""
+        with _outages_as_unavailable("ping"):
+            try:
+                await self._tasks().get_queue(name=self._queue_path, retry=None, timeout=PING_TIMEOUT_SECONDS)
+            except gexc.PermissionDenied:
+                pass  # it answered; this identity may only enqueue, which is all the product needs
+            except (gexc.NotFound, gexc.Unknown) as exc:  # the emulator answers Unknown for a missing queue
+                raise Unavailable(f"cloud tasks: queue {self._queue_path} not found: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the gRPC channel, if one was opened."""

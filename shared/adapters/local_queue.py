@@ -16,7 +16,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from shared.ports import Data, PermanentTaskError, TaskHandler
+from shared.ports import Data, PermanentTaskError, TaskHandler, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,12 @@ class LocalQueue:
         )
         self._wake.set()
         return cursor.rowcount == 1
+
+    async def ping(self) -> None:
+        try:
+            self._db.execute("SELECT 1 FROM tasks LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"local queue: {exc}") from exc
 
     def start(self, handler: TaskHandler) -> None:
         """Begin running tasks with `handler`; tasks left running by a crash run again."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import functions_framework.aio
 from starlette.requests import Request
@@ -12,7 +14,6 @@ from shared.bootstrap import Deps, build
 from shared.config import Settings
 from shared.http.dispatch import DepsProvider, Dispatcher
 from shared.http.routes import Call, Route
-from shared.ports import StoreError
 from shared.schemas.common import Health
 
 
@@ -38,14 +39,25 @@ async def healthz(call: Call[None]) -> dict[str, str]:
     return {"status": "ok"}
 
 
+READY_TIMEOUT_SECONDS = 3.0
+
+
+async def _check(port: Any) -> str:
+    """"ok", or why the backend cannot be used right now."""
+    try:
+        await asyncio.wait_for(port.ping(), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return f"unreachable: no answer within {READY_TIMEOUT_SECONDS:g} s"
+    except Exception as exc:  # noqa: BLE001 - whatever a backend raises, the answer is "not ready"
+        return f"unreachable: {exc}"[:300]
+    return "ok"
+
+
 async def readyz(call: Call[None]) -> Response:
-    checks: dict[str, str] = {}
-    for name, port in (("documents", call.deps.documents), ("blobs", call.deps.blobs)):
-        try:
-            await port.ping()
-            checks[name] = "ok"
-        except (StoreError, OSError) as exc:
-            checks[name] = f"unreachable: {exc}"[:300]
+    """Every backend a function may use, the task queue included, checked at once with a short timeout each."""
+    ports = {"documents": call.deps.documents, "blobs": call.deps.blobs, "queue": call.deps.queue}
+    results = await asyncio.gather(*(_check(port) for port in ports.values()))
+    checks = dict(zip(ports, results))
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
@@ -67,14 +79,20 @@ def common_routes(families: list[Family]) -> list[Route]:
     ]
 
 
-def dispatcher(families: list[Family], deps: DepsProvider = process_deps) -> Dispatcher:
+def dispatcher(families: list[Family], deps: DepsProvider = process_deps,
+               documented: list[Family] | None = None) -> Dispatcher:
+    """Serves the families' routes and the common ones, /openapi.yaml describing `documented` (all served by default)."""
     routes = [route for family in families for route in family.routes]
-    return Dispatcher(routes + common_routes(families), deps)
+    return Dispatcher(routes + common_routes(documented or families), deps)
 
 
-def entrypoint(family: Family):
-    """The functions-framework (ASGI) HTTP function serving one family."""
-    handle = dispatcher([family])
+def entrypoint(family: Family, every_family: list[Family]):
+    """The functions-framework (ASGI) HTTP function serving one family.
+
+    Its /openapi.yaml is the whole API's: behind the load balancer that path reaches one
+    function, and readers want every path, not that function's share.
+    """
+    handle = dispatcher([family], documented=every_family)
 
     async def function(request: Request) -> Response:
         return await handle(request)

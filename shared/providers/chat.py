@@ -180,12 +180,17 @@ def _completion(answer: _Answer, latency_ms: float, attempts: int) -> Completion
     if text is None or not isinstance(raw, dict):
         raise ProviderBadResponse(f"HTTP {answer.status} without a chat completion",
                                   status=answer.status, provider_body=answer.text[:BODY_EXCERPT])
+    return Completion(text, raw.get("model"), usage_of(raw), latency_ms, attempts, raw)
+
+
+def usage_of(raw: dict[str, Any]) -> Usage:
+    """The token counts and cost of a completion or of a stream's last chunk (absent parts are None)."""
     usage = raw.get("usage") if isinstance(raw.get("usage"), dict) else {}
     cost = usage.get("cost")
-    return Completion(text, raw.get("model"), Usage(
+    return Usage(
         _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")), _int(usage.get("total_tokens")),
         float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-    ), latency_ms, attempts, raw)
+    )
 
 
 class ChatClient:
@@ -240,7 +245,10 @@ class ChatClient:
         Errors before the first chunk raise like `complete` (without retries: a caller that
         falls back to another model decides); a stream cut short ends the iteration.
         """
+        # include_usage asks OpenAI-style servers for a last chunk with the usage (and, on
+        # OpenRouter, the cost), so a streamed answer counts against the budget too.
         body = {"model": endpoint.model, "messages": messages, "stream": True,
+                "stream_options": {"include_usage": True},
                 **{key: value for key, value in params.items() if value is not None}}
         body = {key: value for key, value in body.items() if value is not None}
         try:

@@ -2,8 +2,10 @@
 
 The chosen candidate answers; when it fails after the client's retries, the next candidates
 of the latest ranking are tried in order, at most MAX_FALLBACKS of them. Every call leaves
-a trace. The trace is written after the response is sent, so storage adds nothing to the
-caller's latency.
+a trace, and its cost is added to the month's spend, before the answer is sent: on Cloud
+Run the CPU is throttled once a response is out, and budgets are only as good as the
+spend behind them. That costs the caller one document write (two at once when the
+provider reports a cost); a stream's trace is written when it ends, still inside the request.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import orjson
 
 from shared.bootstrap import Deps
 from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.errors import ConflictError, DomainError
 from shared.ports import Data, Order, Query, Range
+from shared.providers.chat import usage_of
 from shared.providers.errors import ProviderError
 from shared.services import spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
@@ -124,13 +128,18 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
 
 
 async def save_trace(deps: Deps, trace: Data) -> None:
-    """Store the trace and add its cost to the month's spend (run after the response is sent)."""
+    """Store the trace and add its cost to the month's spend, side by side (before the answer is sent)."""
     trace = {key: value for key, value in trace.items() if key != "budget"}
-    await deps.documents.create(TRACES, trace["id"], trace)
+    writes = [deps.documents.create(TRACES, trace["id"], trace)]
     if trace.get("cost_usd"):
-        await spend.add(deps, trace["workspace_id"], trace["leaderboard_id"], trace["cost_usd"])
+        writes.append(spend.add(deps, trace["workspace_id"], trace["leaderboard_id"], trace["cost_usd"]))
+    await asyncio.gather(*writes)
     if trace["status"] == "ok":
         await _capture(deps, trace)
+
+
+# A client that leaves mid-stream cancels the request; its trace is still worth a few seconds.
+DISCONNECTED_SAVE_SECONDS = 5.0
 
 
 async def _capture(deps: Deps, trace: Data) -> None:
@@ -223,7 +232,8 @@ async def _events(deps: Deps, trace: Data, first: Data, chunks: AsyncIterator[Da
                 if isinstance(delta, str):
                     parts.append(delta)
             if isinstance(chunk.get("usage"), dict):
-                trace["tokens"] = chunk["usage"].get("total_tokens")
+                usage = usage_of(chunk)
+                trace["tokens"], trace["cost_usd"] = usage.total_tokens, usage.cost_usd
             chunk = {**chunk, "id": f"chatcmpl-{trace['id']}", "model": trace["model"]}
             yield b"data: " + orjson.dumps(chunk) + b"\n\n"
         yield b"data: [DONE]\n\n"
@@ -234,7 +244,10 @@ async def _events(deps: Deps, trace: Data, first: Data, chunks: AsyncIterator[Da
     finally:
         trace["output"] = "".join(parts)
         trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        await save_trace(deps, trace)
+        # Shielded: when the client went away the request is being cancelled, and an
+        # unshielded await here would be cancelled with it.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(DISCONNECTED_SAVE_SECONDS):
+            await save_trace(deps, trace)
 
 
 async def _chain(first: Data, rest: AsyncIterator[Data]) -> AsyncIterator[Data]:

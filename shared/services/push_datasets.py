@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from shared.bootstrap import Deps
 from shared.domain.push_rows import MAX_ROWS_PER_REQUEST, Rejection, normalize, rows_of
 from shared.errors import ConflictError, InvalidInput, TooLarge
-from shared.ports import AlreadyExists, Data, Order, Query
+from shared.ports import AlreadyExists, Data, Order, Query, Unavailable
 from shared.services import push_quota
 from shared.services.consolidation import Outcome, consolidate, pending_query, row_digest
 from shared.services.push_tokens import count_active_push_tokens
@@ -25,6 +26,7 @@ from shared.services.tasks import task
 
 BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
 CONSOLIDATE_TASK = "consolidate_push_dataset"
+log = logging.getLogger(__name__)
 # A pending batch is one document, and a Firestore document holds at most 1 MiB.
 MAX_PUSH_BODY_BYTES = 768 * 1024
 
@@ -153,11 +155,20 @@ async def _response(deps: Deps, board: Data, batch_id: str, accepted: int,
 
 
 async def _enqueue_consolidation(deps: Deps, board: Data) -> None:
+    """Ask for a consolidation now; if the queue is down, consolidate-due does it on its next call.
+
+    The rows are stored by then, so a queue outage must not turn the push into an error
+    (the client would retry and, without an Idempotency-Key, push its rows twice).
+    """
     pointer = await deps.documents.get(PUSH_DATASETS, board["id"])
     version = pointer.data["version"] if pointer else 0
-    # One queued consolidation per dataset version, however many pushes ask for it.
-    await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board["workspace_id"], "leaderboard_id": board["id"]},
-                             name=f"consolidate-{board['id']}-v{version}")
+    try:
+        # One queued consolidation per dataset version, however many pushes ask for it.
+        await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board["workspace_id"],
+                                                    "leaderboard_id": board["id"]},
+                                 name=f"consolidate-{board['id']}-v{version}")
+    except Unavailable as exc:
+        log.warning("consolidation of %s left to consolidate-due: %s", board["id"], exc)
 
 
 @task(CONSOLIDATE_TASK, leaderboard_id=str)

@@ -4,8 +4,9 @@ Spend is added to one of SHARDS documents chosen at random (in micro-dollars, so
 are exact) and read as the sum of the shards: concurrent inferences rarely touch the
 same document. The budget is `constraints.monthly_budget_usd` on the leaderboard:
 `ok` below 80% of it, `warning` from 80%, `exceeded` from 100%, when inference answers
-402 `budget_exceeded`. Spend is recorded after the response, so a burst of concurrent
-calls can overshoot the budget by what those calls cost.
+402 `budget_exceeded`. Spend is recorded before each answer is sent, but a call's cost is
+known only once it answered, so a burst of concurrent calls can overshoot the budget by
+what those calls cost.
 """
 
 from __future__ import annotations

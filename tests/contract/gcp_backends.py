@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import grpc
 from google.cloud import tasks_v2
-from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
-from shared.adapters.cloud_tasks import CloudTasksQueue
+from shared.adapters.cloud_tasks import CloudTasksQueue, emulator_client
 from shared.adapters.firestore import FirestoreDocuments
 from shared.adapters.gcs import GcsBlobs
 from shared.ports import TaskHandler
@@ -46,8 +44,7 @@ def gcp_blobs(emulator: GcsEmulator) -> GcsBlobs:
 
 def tasks_client(emulator: TasksEmulator) -> tasks_v2.CloudTasksAsyncClient:
     """An async Cloud Tasks client on a plaintext channel to the emulator (call inside the loop)."""
-    channel = grpc.aio.insecure_channel(emulator.host)
-    return tasks_v2.CloudTasksAsyncClient(transport=CloudTasksGrpcAsyncIOTransport(channel=channel))
+    return emulator_client(emulator.host)
 
 
 @asynccontextmanager

@@ -1,19 +1,23 @@
 """What only the GCP adapters need checked, beyond the shared contract suite.
 
-The wire format Cloud Tasks delivers to the worker function, and blob uploads large
-enough for the storage client to switch to resumable uploads.
+The wire format Cloud Tasks delivers to the worker function, reaching the emulator from
+settings alone, what an unreachable queue looks like, and blob uploads large enough for
+the storage client to switch to resumable uploads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.ports import PreconditionFailed
+from shared.ports import PreconditionFailed, Unavailable
 from tests.contract.gcp_backends import HttpWorker, gcp_blobs, gcp_queue
+from tests.emulators import free_port
 
 pytestmark = pytest.mark.emulator
 
@@ -58,3 +62,50 @@ async def test_signed_tasks_carry_a_signature_the_worker_accepts(tasks_emulator)
     expected = task_signature("k" * 32, "consolidate_push_dataset", request.body)
     headers = {name.lower(): value for name, value in request.headers.items()}  # case-insensitive
     assert headers["x-drgero-task-signature"] == expected
+
+
+async def test_the_emulator_setting_alone_reaches_the_emulator_from_bootstrap(tasks_emulator, firestore_emulator,
+                                                                              gcs_emulator, tmp_path):
+    # What a deployed-shape process does: no client is handed in, only settings (the
+    # Firestore and Storage clients find their emulators through their own variables).
+    from shared.bootstrap import build
+    from tests.conftest import make_settings
+
+    with HttpWorker() as worker:
+        settings = make_settings(tmp_path, backend="gcp", gcp_project=tasks_emulator.project, gcs_bucket="unused",
+                                 tasks_location=tasks_emulator.location,
+                                 tasks_queue=tasks_emulator.queue.rsplit("/", 1)[1],
+                                 worker_url=worker.url, tasks_emulator_host=tasks_emulator.host)
+        queue = build(settings).queue
+        await queue.ping()
+        assert await queue.enqueue("model_call", {"n": 1}, name=f"bootstrap-{uuid.uuid4()}")
+        [request] = await worker.wait_for(1)
+        await queue.aclose()
+    assert request.json() == {"n": 1}
+
+
+async def test_a_queue_that_is_down_or_missing_is_unavailable_within_seconds(tasks_emulator):
+    from shared.adapters.cloud_tasks import CALL_SECONDS, CloudTasksQueue
+
+    down = CloudTasksQueue("p", "l", "q", "http://127.0.0.1:9", emulator_host=f"127.0.0.1:{free_port()}")
+    started = time.monotonic()
+    with pytest.raises(Unavailable):
+        await down.ping()
+    with pytest.raises(Unavailable):
+        await down.enqueue("model_call", {}, name="never")
+    assert time.monotonic() - started < 3 * CALL_SECONDS
+    missing = CloudTasksQueue(tasks_emulator.project, tasks_emulator.location, "no-such-queue", "http://127.0.0.1:9",
+                              emulator_host=tasks_emulator.host)
+    with pytest.raises(Unavailable, match="not found"):
+        await missing.ping()
+    await down.aclose()
+    await missing.aclose()
+
+
+async def test_without_credentials_an_enqueue_is_unavailable_not_a_crash(monkeypatch, tmp_path):
+    from shared.adapters.cloud_tasks import CloudTasksQueue
+
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    queue = CloudTasksQueue("p", "europe-west1", "q", "https://worker.example")
+    with pytest.raises(Unavailable, match="cloud tasks"):
+        await queue.enqueue("model_call", {}, name="n")

@@ -28,3 +28,7 @@ async def test_delayed_tasks_wait_for_their_time(queue):
     await asyncio.sleep(0.5)
     assert queue.deliveries.seen == []
     await queue.deliveries.wait_for(1, timeout=20)
+
+
+async def test_a_reachable_queue_answers_its_ping(queue):
+    await queue.queue.ping()

@@ -107,7 +107,7 @@ async def test_health_and_readiness_need_no_auth(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"documents": "ok", "blobs": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"documents": "ok", "blobs": "ok", "queue": "ok"}}
 
 
 async def test_readiness_is_503_with_a_reason_when_a_backend_is_down(client, deps):
@@ -115,6 +115,18 @@ async def test_readiness_is_503_with_a_reason_when_a_backend_is_down(client, dep
     response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["documents"].startswith("unreachable")
+
+
+async def test_readiness_is_503_when_the_task_queue_is_unreachable(client, deps):
+    from shared.adapters.cloud_tasks import CloudTasksQueue
+    from tests.emulators import free_port
+
+    deps.queue = CloudTasksQueue("p", "europe-west1", "q", "http://127.0.0.1:9", emulator_host=f"127.0.0.1:{free_port()}")
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["queue"].startswith("unreachable: cloud tasks")
+    assert response.json()["checks"]["documents"] == "ok"
+    await deps.queue.aclose()
 
 
 async def test_numbers_no_store_can_hold_are_refused(client, auth):

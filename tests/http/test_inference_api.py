@@ -170,3 +170,56 @@ async def test_a_model_url_inside_the_network_is_refused_at_call_time(client, au
         assert refused.status_code == 502 and refused.headers["X-DrGero-Trace-Id"]
         assert "inside the network" in refused.text
     assert upstream.calls["echo"] == 0
+
+
+class _Timeline:
+    """What happened in which order: store writes, and the moment the last response byte went out."""
+
+    def __init__(self, deps) -> None:
+        self.events: list[str] = []
+        create, transact = deps.documents.create, deps.documents.run_transaction
+
+        async def recorded_create(collection, doc_id, data):
+            self.events.append(f"create {collection}")
+            return await create(collection, doc_id, data)
+
+        async def recorded_transaction(fn):
+            self.events.append("transaction")
+            return await transact(fn)
+
+        deps.documents.create, deps.documents.run_transaction = recorded_create, recorded_transaction
+
+    def app(self, app):
+        async def recorded(scope, receive, send):
+            async def sending(message):
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    self.events.append("response sent")
+                await send(message)
+
+            await app(scope, receive, sending)
+
+        return recorded
+
+
+@pytest.mark.parametrize("path, body", [
+    ("inference", {"input": "hi"}),
+    ("chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+    ("chat/completions", {"messages": [{"role": "user", "content": "hi"}], "stream": True}),
+])
+async def test_the_trace_and_spend_are_written_before_the_answer_is_complete(deps, auth, upstream, path, body):
+    # On Cloud Run the CPU is throttled once the response is out: nothing may be left for later.
+    import httpx
+
+    from functions.server import create_app
+
+    timeline = _Timeline(deps)
+    transport = httpx.ASGITransport(app=timeline.app(create_app(deps)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://drgero.test") as client:
+        board, [chosen] = await _board_with(client, auth, upstream, "upper")
+        await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": chosen})
+        timeline.events.clear()
+        response = await client.post(f"/v1/leaderboard/{board}/{path}", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    events = timeline.events
+    assert events.index("create traces") < events.index("response sent")
+    assert events.index("transaction") < events.index("response sent")  # the provider reported a cost
