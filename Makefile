@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TASKS_VENV := .venv-tasks-emulator
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint install install-dev emulators bench clean
+.PHONY: serve serve-gcp test lint install install-dev emulators bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,18 @@ emulators: $(TASKS_VENV)/bin/gcloud-tasks-emulator
 serve: install
 	$(BIN)/drgero serve
 
+# The deployed shape on this machine: each family its own functions-framework process on the
+# Firestore, GCS and Cloud Tasks emulators, behind a path router on $PORT (8080).
+serve-gcp: install-dev emulators
+	$(BIN)/python -m infra.topology
+
 lint: install-dev
 	$(BIN)/ruff check shared functions tests bench infra main.py
 
 test: lint emulators
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-dev
+bench: install-dev emulators
 	$(BIN)/python -m bench
 
 clean:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, gateway, mixed_load, push, runs
+from bench import api_overhead, gateway, mixed_load, push, runs, topology
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     print(asyncio.run(runs.run()))
     print(asyncio.run(gateway.run()))
     print(asyncio.run(mixed_load.run()))
+    print(asyncio.run(topology.run()))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,22 @@ async def _session_create(deps: Deps, args: argparse.Namespace) -> None:
     print(token)
 
 
+async def _invite_create(deps: Deps, args: argparse.Namespace) -> None:
+    # The way to a workspace's first owner in production, where nobody can sign in yet to invite.
+    from shared.auth.principal import Principal
+    from shared.services.members import invite
+
+    workspace = await find_workspace(deps, args.workspace)
+    if workspace is None:
+        workspace = await create_workspace(deps, args.workspace, args.plan)
+        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
+    operator = Principal(workspace_id=workspace["id"], kind="session", role="owner", credential_id="cli")
+    pending = await invite(deps, operator, args.email, args.role)
+    print(f"{pending['email']} joins {workspace['name']} as {pending['role']} with their first signed-in request "
+          f"(invite valid until {pending['expires_at']})", file=sys.stderr)
+    print(pending["id"])
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
@@ -80,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
                        help="role given if the user is not a member yet")
     start.add_argument("--ttl", type=int, default=3600, help="seconds the session is valid")
     start.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
+    invite = commands.add_parser("invite", help="workspace invites").add_subparsers(dest="action", required=True)
+    ask = invite.add_parser("create", help="invite an email (the first owner, say); prints the invite id")
+    ask.add_argument("--workspace", required=True, help="workspace name (created if missing)")
+    ask.add_argument("--email", required=True)
+    ask.add_argument("--role", choices=["owner", "admin", "member"], default="owner")
+    ask.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
     commands.add_parser("serve", help="serve every endpoint family on one port")
     cli_run.add_parser(commands)
     return root
@@ -93,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         _serve(settings)
         return 0
-    action = {"workspace": _workspace_create, "token": _token_create, "session": _session_create}[args.command]
+    action = {"workspace": _workspace_create, "token": _token_create, "session": _session_create,
+              "invite": _invite_create}[args.command]
     try:
         asyncio.run(action(build(settings), args))
     except (DomainError, ValueError) as exc:

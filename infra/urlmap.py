@@ -8,6 +8,7 @@ which Google's URL maps evaluate on the request path.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from functions.families import FAMILIES
 from shared.http.family import common_routes
@@ -44,11 +45,26 @@ def url_map(project: str, name: str = "drgero-api") -> dict:
                               "routeRules": rules}]}
 
 
+def family_of(service: str) -> str:
+    """The family a backend service URL of this map stands for."""
+    return service.rsplit("/", 1)[1].removeprefix("drgero-").replace("-", "_")
+
+
+def path_matcher(url_map_resource: dict) -> Callable[[str], str | None]:
+    """A function from a request path to the family whose rule matches it (None: the map's default service).
+
+    Rules are tried by priority, as the load balancer does; `{name=*}` matches one path segment.
+    """
+    rules = [(re.compile("^" + re.sub(r"\\\{\w+=\\\*\\\}", "[^/]+", re.escape(rule["matchRules"][0]["pathTemplateMatch"]))
+                         + "$"), family_of(rule["service"]))
+             for rule in sorted(url_map_resource["pathMatchers"][0]["routeRules"], key=lambda r: r["priority"])]
+
+    def route(path: str) -> str | None:
+        return next((family for pattern, family in rules if pattern.match(path)), None)
+
+    return route
+
+
 def routed_family(url_map_resource: dict, path: str) -> str | None:
-    """Which function a concrete request path reaches under the URL map (first matching rule)."""
-    for rule in sorted(url_map_resource["pathMatchers"][0]["routeRules"], key=lambda r: r["priority"]):
-        template = rule["matchRules"][0]["pathTemplateMatch"]
-        pattern = "^" + re.sub(r"\\\{\w+=\\\*\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path):
-            return rule["service"].rsplit("/", 1)[1].removeprefix("drgero-").replace("-", "_")
-    return None
+    """Which function a concrete request path reaches under the URL map by a rule (None: the default)."""
+    return path_matcher(url_map_resource)(path)
