@@ -98,8 +98,6 @@ def _budget_exceeded(exc: inference.BudgetExceeded) -> Response:
 
 # The trace and spend are saved before any answer leaves: Cloud Run throttles the CPU once
 # the response is sent, so nothing the budget depends on may wait until after it.
-
-
 async def run_inference(call: Call[InferenceRequest]) -> Response:
     body = call.body.model_dump(exclude_none=True)
     try:
