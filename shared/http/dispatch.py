@@ -78,9 +78,21 @@ class Dispatcher:
         result = await route.handler(call)
         if isinstance(result, Response):
             return result
-        if isinstance(result, BaseModel):
-            result = result.model_dump(mode="json")
-        return JSONResponse(result, status_code=route.status)
+        return JSONResponse(public(route, result), status_code=route.status)
+
+
+def public(route: Route, result: Any) -> Any:
+    """The answer as its route's response schema has it: declared fields only, read from dicts or objects.
+
+    This is the one gate between services and clients: what a schema does not declare
+    cannot leave (sealed tokens, internal bookkeeping), and a route without a schema
+    answers only what is already plain JSON.
+    """
+    if route.response is not None:
+        result = route.response.model_validate(result, from_attributes=True)
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return result
 
 
 def _check_ids(params: dict[str, str]) -> None:

@@ -60,6 +60,8 @@ class RunPublic(ApiOutput):
     error: str | None
     winner_id: str | None
     ranking: list[RankingEntry] | None
+    improve: bool = Field(False, description="An improve-dataset run: its own labels, empty and repeated rows left out.")
+    dataset_limit: dict[str, Any] | None = Field(None, description="The schedule's row limit a scheduled run applied.")
 
 
 class CandidateProgress(ApiOutput):
