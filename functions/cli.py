@@ -8,7 +8,8 @@ import sys
 
 from functions import cli_run
 from shared.auth.scopes import parse_scopes
-from shared.bootstrap import Deps, build
+from shared.bootstrap import build
+from shared.ports import Deps
 from shared.config import Settings
 from shared.errors import DomainError
 from shared.services.api_tokens import create_api_token

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.push import DueConsolidations

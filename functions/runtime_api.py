@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
+
+import orjson
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -19,7 +22,7 @@ from shared.schemas.inference import (
     ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, OpenAIError, Trace, TraceQuery,
 )
 from shared.schemas.runs import AutoLabels
-from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens
+from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens, spend
 from shared.services.records import LEADERBOARDS, get_owned
 
 BOARD = "/v1/leaderboard/{leaderboard_id}"
@@ -84,16 +87,36 @@ async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
     return await auto_labels.generate(call.deps, board)
 
 
+def _budget_headers(budget: spend.Budget) -> dict[str, str]:
+    if budget.limit_usd is None:
+        return {}
+    return {"X-DrGero-Budget-State": budget.state, "X-DrGero-Budget-Remaining-Usd": f"{budget.remaining_usd:.6f}"}
+
+
 def _inference_headers(trace: dict[str, Any]) -> dict[str, str]:
     headers = {"X-DrGero-Trace-Id": trace["id"], "X-DrGero-Fallback": "true" if trace["fallback"] else "false",
-               **trace["budget"].headers()}
+               **_budget_headers(trace["budget"])}
     if trace.get("candidate_id"):
         headers["X-DrGero-Model"] = trace["candidate_id"]
     return headers
 
 
 def _budget_exceeded(exc: inference.BudgetExceeded) -> Response:
-    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=402, headers=exc.budget.headers())
+    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=402,
+                        headers=_budget_headers(exc.budget))
+
+
+async def _server_sent(trace: dict[str, Any], chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """The chunks as OpenAI's server-sent events: `data: <json>` each, `data: [DONE]` after a whole answer."""
+    async for chunk in chunks:
+        yield b"data: " + orjson.dumps(chunk) + b"\n\n"
+    if trace["status"] == "ok":
+        yield b"data: [DONE]\n\n"
+
+
+async def _jsonl(pages: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+    async for page in pages:
+        yield b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE) for item in page)
 
 
 # The trace and spend are saved before any answer leaves: Cloud Run throttles the CPU once
@@ -117,8 +140,8 @@ async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
     leaderboard_id = call.path["leaderboard_id"]
     try:
         if body.pop("stream", False):
-            trace, events = await inference.stream_completion(call.deps, call.workspace_id, leaderboard_id, body)
-            return StreamingResponse(events, media_type="text/event-stream",
+            trace, chunks = await inference.stream_completion(call.deps, call.workspace_id, leaderboard_id, body)
+            return StreamingResponse(_server_sent(trace, chunks), media_type="text/event-stream",
                                      headers={**_inference_headers(trace), "Cache-Control": "no-cache"})
         answer, trace = await inference.infer(call.deps, call.workspace_id, leaderboard_id, body)
     except inference.BudgetExceeded as exc:
@@ -137,7 +160,7 @@ async def list_traces(call: Call[None]) -> Response:
     leaderboard_id = call.path["leaderboard_id"]
     if query.format != "json":
         await get_owned(call.deps, LEADERBOARDS, leaderboard_id, call.workspace_id, "Leaderboard")
-        return StreamingResponse(inference.export_traces(call.deps, call.workspace_id, leaderboard_id, filters),
+        return StreamingResponse(_jsonl(inference.every_trace(call.deps, call.workspace_id, leaderboard_id, filters)),
                                  media_type="application/x-ndjson")
     items, total = await inference.list_traces(call.deps, call.workspace_id, leaderboard_id, filters,
                                                query.limit, query.offset)

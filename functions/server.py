@@ -14,7 +14,7 @@ from starlette.routing import Route as StarletteRoute
 from functions.families import FAMILIES
 from functions.ticker import tick_forever
 from shared.adapters.local_queue import LocalQueue
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.http.family import dispatcher
 from shared.services.tasks import runner
 

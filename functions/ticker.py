@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from functions.operator_api import JOBS
-from shared.bootstrap import Deps
+from shared.ports import Deps
 
 log = logging.getLogger(__name__)
 

@@ -1,16 +1,16 @@
-"""The one place adapters are chosen and wired: settings in, Deps out."""
+"""The one place adapters and providers are chosen and wired: settings in, Deps out."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.auth.secrets import SecretBox
 from shared.auth.sessions import Jwks
 from shared.config import Settings
-from shared.ports import Blobs, Clock, Documents, FineTuner, Ids, TaskQueue
+from shared.ports import Blobs, Deps, Documents, TaskQueue
 from shared.providers.chat import ChatClient
+from shared.providers.fetch import HttpFetcher
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
 
 
@@ -24,31 +24,14 @@ class UuidIds:
         return str(uuid.uuid4())
 
 
-@dataclass
-class Deps:
-    """Everything a service may touch: ports and settings, nothing else."""
-
-    settings: Settings
-    documents: Documents
-    blobs: Blobs
-    queue: TaskQueue
-    clock: Clock
-    ids: Ids
-    secrets: SecretBox
-    # Outbound model calls share one pooled HTTP client per process.
-    chat: ChatClient = field(default_factory=ChatClient)
-    # The Supabase project's signing keys, when sessions are verified against a JWKS URL.
-    jwks: Jwks | None = None
-    fine_tuner: FineTuner | None = None
-
-
 def build(settings: Settings) -> Deps:
     """Wire the embedded default or the GCP adapters, as `settings.backend` says."""
     documents, blobs, queue = (_gcp if settings.backend == "gcp" else _embedded)(settings)
+    fetch = HttpFetcher()
     return Deps(
-        settings=settings, documents=documents, blobs=blobs, queue=queue,
-        clock=SystemClock(), ids=UuidIds(), secrets=SecretBox(settings.encryption_key),
-        jwks=Jwks(settings.supabase_jwks_url) if settings.supabase_jwks_url else None,
+        settings=settings, documents=documents, blobs=blobs, queue=queue, clock=SystemClock(), ids=UuidIds(),
+        sealer=SecretBox(settings.encryption_key), chat=ChatClient(), fetch=fetch,
+        session_keys=Jwks(settings.supabase_jwks_url, fetch) if settings.supabase_jwks_url else None,
         fine_tuner=OpenAIFineTuner(settings.fine_tune_base_url, settings.fine_tune_api_key),
     )
 

@@ -11,7 +11,8 @@ import pytest
 
 from functions.server import create_app
 from shared.auth.scopes import ALL_SCOPES
-from shared.bootstrap import Deps, build
+from shared.bootstrap import build
+from shared.ports import Deps
 from shared.config import Settings
 from shared.auth.sessions import dev_user_id, mint_dev_session
 from shared.services.api_tokens import create_api_token

@@ -11,7 +11,7 @@ from shared.auth.secrets import same_secret
 from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
 
 if TYPE_CHECKING:
-    from shared.bootstrap import Deps
+    from shared.ports import Deps
     from shared.http.routes import Route
 
 

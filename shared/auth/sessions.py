@@ -9,15 +9,16 @@ pass a public key off as an HMAC secret (the HS/RS confusion).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any
 
-import httpx
 import jwt
 
 from shared.config import Settings
 from shared.errors import ServiceUnavailable, Unauthenticated
+from shared.ports import FetchFailed, Fetcher, SessionKeys
 
 SYMMETRIC = "HS256"
 ASYMMETRIC = ("RS256", "ES256", "EdDSA")
@@ -33,8 +34,9 @@ class Jwks:
     stream of forged kids cannot turn us into a request amplifier against the JWKS host.
     """
 
-    def __init__(self, url: str, ttl: float = 600.0, refetch_gap: float = 30.0, timeout: float = 5.0) -> None:
-        self.url, self.ttl, self.refetch_gap, self.timeout = url, ttl, refetch_gap, timeout
+    def __init__(self, url: str, fetch: Fetcher, ttl: float = 600.0, refetch_gap: float = 30.0,
+                 timeout: float = 5.0) -> None:
+        self.url, self.fetch, self.ttl, self.refetch_gap, self.timeout = url, fetch, ttl, refetch_gap, timeout
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -54,11 +56,11 @@ class Jwks:
 
     async def _fetch(self) -> None:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
-                response = await http.get(self.url)
-                response.raise_for_status()
-                keys = response.json()["keys"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            answer = await self.fetch.get(self.url, timeout=self.timeout)
+            if answer.status != 200:
+                raise ValueError(f"HTTP {answer.status}")
+            keys = json.loads(answer.body)["keys"]
+        except (FetchFailed, ValueError, KeyError, TypeError) as exc:
             raise ServiceUnavailable("The session signing keys cannot be fetched right now.") from exc
         found = {}
         for entry in keys:
@@ -69,7 +71,7 @@ class Jwks:
         self._keys, self._fetched_at = found, time.monotonic()
 
 
-async def verify_session_token(settings: Settings, jwks: Jwks | None, token: str) -> dict[str, Any]:
+async def verify_session_token(settings: Settings, keys: SessionKeys | None, token: str) -> dict[str, Any]:
     """The verified claims of a session token, or Unauthenticated saying what is wrong."""
     try:
         header = jwt.get_unverified_header(token)
@@ -78,8 +80,8 @@ async def verify_session_token(settings: Settings, jwks: Jwks | None, token: str
     alg = header.get("alg")
     if alg == SYMMETRIC and settings.session_secret:
         key: Any = settings.session_secret
-    elif alg in ASYMMETRIC and jwks is not None:
-        key = (await jwks.key(header.get("kid"))).key
+    elif alg in ASYMMETRIC and keys is not None:
+        key = (await keys.key(header.get("kid"))).key
     else:
         raise Unauthenticated(f"Session tokens signed with {alg!r} are not accepted here.", code="invalid_session")
     try:

@@ -10,7 +10,8 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.bootstrap import Deps, build
+from shared.bootstrap import build
+from shared.ports import Deps
 from shared.config import Settings
 from shared.http.dispatch import DepsProvider, Dispatcher
 from shared.http.routes import Call, Route

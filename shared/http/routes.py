@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 if TYPE_CHECKING:
     from shared.auth.principal import Principal
-    from shared.bootstrap import Deps
+    from shared.ports import Deps
 
 B = TypeVar("B")
 Auth = Literal["none", "api_token", "push", "session", "cron", "task"]

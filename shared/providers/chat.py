@@ -20,51 +20,17 @@ import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from shared.providers.errors import (
-    ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError, ProviderError,
-    ProviderRateLimited, ProviderServerError, ProviderTimeout,
+from shared.ports import (
+    Completion, Endpoint, ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError,
+    ProviderError, ProviderRateLimited, ProviderServerError, ProviderTimeout, StreamChunk, Usage,
 )
 
 BODY_EXCERPT = 2_000
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    base_url: str
-    model: str | None
-    headers: dict[str, str] = field(default_factory=dict)
-    timeout_seconds: float = 60.0
-    # A URL a user typed (custom endpoints), as opposed to a configured provider base URL;
-    # only those are checked against pointing inside the network.
-    user_supplied: bool = False
-
-    @property
-    def url(self) -> str:
-        base = self.base_url.rstrip("/")
-        return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    total_tokens: int | None = None
-    cost_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    model: str | None
-    usage: Usage
-    latency_ms: float
-    attempts: int
-    raw: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -78,35 +44,6 @@ class RetryPolicy:
         if retry_after is not None:
             backoff = max(backoff, min(retry_after, self.max_delay))
         return backoff
-
-
-def auth_headers(auth_type: str, token: str | None, header_name: str | None = None) -> dict[str, str]:
-    """The header carrying a candidate's token, for each of the five auth types."""
-    if not token:
-        return {}
-    if auth_type == "bearer":
-        return {"Authorization": f"Bearer {token}"}
-    if auth_type == "x-api-key":
-        return {"x-api-key": token}
-    if auth_type == "x-dr.gero-api-key":
-        return {"X-Dr.Gero-Api-Key": token}
-    if auth_type == "authorization":
-        return {"Authorization": token}
-    if auth_type == "custom-header":
-        if not header_name:
-            raise ValueError("custom-header auth needs a header name")
-        return {header_name: token}
-    raise ValueError(f"unknown auth type {auth_type!r}")
-
-
-def openrouter_headers(api_key: str | None, referer: str | None = None, title: str | None = "Dr.Gero") -> dict[str, str]:
-    """OpenRouter's bearer key plus its optional app attribution headers."""
-    headers = auth_headers("bearer", api_key)
-    if referer:
-        headers["HTTP-Referer"] = referer
-    if title:
-        headers["X-Title"] = title
-    return headers
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -183,6 +120,17 @@ def _completion(answer: _Answer, latency_ms: float, attempts: int) -> Completion
     return Completion(text, raw.get("model"), usage_of(raw), latency_ms, attempts, raw)
 
 
+def _chunk(raw: Any) -> StreamChunk:
+    if not isinstance(raw, dict):
+        raise ProviderBadResponse("a stream chunk is not a JSON object", provider_body=str(raw)[:BODY_EXCERPT])
+    text = ""
+    for choice in raw.get("choices") if isinstance(raw.get("choices"), list) else []:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+            text += delta["content"]
+    return StreamChunk(raw, text, usage_of(raw) if isinstance(raw.get("usage"), dict) else None)
+
+
 def usage_of(raw: dict[str, Any]) -> Usage:
     """The token counts and cost of a completion or of a stream's last chunk (absent parts are None)."""
     usage = raw.get("usage") if isinstance(raw.get("usage"), dict) else {}
@@ -239,12 +187,8 @@ class ChatClient:
                 await self._sleep(self._retry.delay(attempt, exc.retry_after))
 
     async def stream(self, endpoint: Endpoint, messages: list[dict[str, Any]], **params: Any
-                     ) -> AsyncIterator[dict[str, Any]]:
-        """Server-sent chat completion chunks, as parsed JSON objects.
-
-        Errors before the first chunk raise like `complete` (without retries: a caller that
-        falls back to another model decides); a stream cut short ends the iteration.
-        """
+                     ) -> AsyncIterator[StreamChunk]:
+        """Server-sent chat completion chunks, parsed (see the ChatModels port)."""
         # include_usage asks OpenAI-style servers for a last chunk with the usage (and, on
         # OpenRouter, the cost), so a streamed answer counts against the budget too.
         body = {"model": endpoint.model, "messages": messages, "stream": True,
@@ -264,9 +208,10 @@ class ChatClient:
                     if data == "[DONE]":
                         return
                     try:
-                        yield json.loads(data)
+                        raw = json.loads(data)
                     except ValueError as exc:
                         raise ProviderBadResponse("a stream chunk is not JSON", provider_body=data[:BODY_EXCERPT]) from exc
+                    yield _chunk(raw)
         except TimeoutError as exc:
             raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
         except aiohttp.ClientError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ConflictError, NotFoundError
 from shared.ports import AlreadyExists, Data, Order, Query
 from shared.services.records import now_iso

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.auth.principal import Principal
 from shared.auth.scopes import ALL_SCOPES
 from shared.auth.secrets import new_token, same_secret, token_hash
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import InvalidInput, Unauthenticated
 from shared.ports import Data, Query
 from shared.services.records import API_TOKENS, get_owned, iso, now_iso, page, parse_iso

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ConflictError
 from shared.ports import Data
-from shared.providers.errors import ProviderError
+from shared.ports import ProviderError
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, judge_endpoint
 from shared.services.records import now_iso

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.model_selection import Constraints, Latency, eligible, rank, why_empty
 from shared.domain.ranking import quantile
 from shared.errors import EntitlementRequired

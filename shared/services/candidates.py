@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.auth.secrets import redact
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.urls import unsafe_url_reason
 from shared.errors import ConflictError, InvalidInput, NotFoundError
 from shared.ports import Data
@@ -33,7 +33,7 @@ async def add_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, body
         "model_url": body.model_url if body.platform != "Dr.Gero" else None,
         "model_id": body.model_id if body.platform == "Dr.Gero" else None,
         "auth_type": body.auth_type, "auth_header_name": body.auth_header_name,
-        "token_sealed": deps.secrets.seal(body.token) if body.token else None,
+        "token_sealed": deps.sealer.seal(body.token) if body.token else None,
         "token_hint": redact(body.token), "created_at": now_iso(deps),
     }
     await deps.documents.create(CANDIDATES, data["id"], data)

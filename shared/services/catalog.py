@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import UpstreamUnavailable
 
 _cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}

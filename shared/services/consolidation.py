@@ -34,7 +34,7 @@ from typing import IO, Any
 
 import orjson
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ConflictError
 from shared.ports import AlreadyExists, Data, Doc, NotFound, Order, PreconditionFailed, Query
 from shared.services.records import PUSH_BATCHES, PUSH_DATASETS, now_iso

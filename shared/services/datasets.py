@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.push_rows import Rejection, normalize
 from shared.domain.urls import ip_is_internal, unsafe_url_reason
 from shared.errors import InvalidInput

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import InvalidInput
 from shared.ports import Data
-from shared.providers.chat import Endpoint, auth_headers, openrouter_headers
+from shared.domain.platforms import auth_headers, openrouter_headers
+from shared.ports import Endpoint
 from shared.services.datasets import DatasetUnavailable, check_outbound_url
 from shared.services.records import MODELS
 
@@ -33,11 +34,11 @@ async def workspace_key(deps: Deps, workspace_id: str, provider: str) -> str | N
     doc = await deps.documents.get(INTEGRATIONS, f"{workspace_id}.{provider}")
     if doc is None or not doc.data.get("key_sealed"):
         return None
-    return deps.secrets.open(doc.data["key_sealed"])
+    return deps.sealer.open(doc.data["key_sealed"])
 
 
 def _token(deps: Deps, candidate: Data) -> str | None:
-    return deps.secrets.open(candidate["token_sealed"]) if candidate.get("token_sealed") else None
+    return deps.sealer.open(candidate["token_sealed"]) if candidate.get("token_sealed") else None
 
 
 async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:

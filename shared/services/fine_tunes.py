@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.base_models import BASE_MODEL_IDS
 from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.errors import ConflictError, InvalidInput, ServiceUnavailable, UpstreamUnavailable

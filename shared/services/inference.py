@@ -16,14 +16,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import orjson
 
-from shared.bootstrap import Deps
 from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.errors import ConflictError, DomainError
-from shared.ports import Data, Order, Query, Range
-from shared.providers.chat import usage_of
-from shared.providers.errors import ProviderError
+from shared.ports import Data, Deps, Order, ProviderError, Query, Range, StreamChunk
 from shared.services import spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
@@ -174,15 +170,15 @@ async def list_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filter
     return [doc.data for doc in await deps.documents.query(query)], await deps.documents.count(query)
 
 
-async def export_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any]
-                        ) -> AsyncIterator[bytes]:
-    """Every matching trace as JSONL, read page by page so memory stays flat for any count."""
+async def every_trace(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any]
+                      ) -> AsyncIterator[list[Data]]:
+    """Every matching trace, newest first, a page at a time so memory stays flat for any count."""
     offset = 0
     while True:
         page, _ = await list_traces(deps, workspace_id, leaderboard_id, filters, EXPORT_PAGE, offset)
         if not page:
             return
-        yield b"".join(orjson.dumps(trace, option=orjson.OPT_APPEND_NEWLINE) for trace in page)
+        yield page
         offset += len(page)
 
 
@@ -196,11 +192,12 @@ def openai_completion(answer: Data, trace: Data, created: int) -> Data:
 
 
 async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
-                            ) -> tuple[Data, AsyncIterator[bytes]]:
-    """(trace, server-sent events in the OpenAI chunk shape); falls back only before the first chunk.
+                            ) -> tuple[Data, AsyncIterator[Data]]:
+    """(trace, the answer's chunks in the OpenAI chunk shape); falls back only before the first chunk.
 
-    The trace is saved when the stream ends, including when the client goes away mid-stream
-    (status `client_disconnected`, with what had been sent).
+    The trace is saved when the chunks end, including when the client goes away mid-stream
+    (status `client_disconnected`, with what had been sent); a stream cut by the provider
+    ends with an `{"error": ...}` chunk and the trace status `error`.
     """
     board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
@@ -216,31 +213,25 @@ async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, 
             continue
         trace.update(candidate_id=candidate["id"], model=candidate["name"], fallback=len(trace["attempted"]) > 1,
                      error=None)
-        return trace, _events(deps, trace, first, chunks, started)
+        return trace, _relayed(deps, trace, first, chunks, started)
     trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
     raise ProviderFailed(f"No candidate could answer: {trace['error']}", trace)
 
 
-async def _events(deps: Deps, trace: Data, first: Data, chunks: AsyncIterator[Data], started: float
-                  ) -> AsyncIterator[bytes]:
+async def _relayed(deps: Deps, trace: Data, first: StreamChunk, chunks: AsyncIterator[StreamChunk], started: float
+                   ) -> AsyncIterator[Data]:
     parts: list[str] = []
     trace["status"] = "client_disconnected"
     try:
         async for chunk in _chain(first, chunks):
-            for choice in chunk.get("choices") or []:
-                delta = (choice.get("delta") or {}).get("content")
-                if isinstance(delta, str):
-                    parts.append(delta)
-            if isinstance(chunk.get("usage"), dict):
-                usage = usage_of(chunk)
-                trace["tokens"], trace["cost_usd"] = usage.total_tokens, usage.cost_usd
-            chunk = {**chunk, "id": f"chatcmpl-{trace['id']}", "model": trace["model"]}
-            yield b"data: " + orjson.dumps(chunk) + b"\n\n"
-        yield b"data: [DONE]\n\n"
+            parts.append(chunk.text)
+            if chunk.usage is not None:
+                trace["tokens"], trace["cost_usd"] = chunk.usage.total_tokens, chunk.usage.cost_usd
+            yield {**chunk.data, "id": f"chatcmpl-{trace['id']}", "model": trace["model"]}
         trace["status"] = "ok"
     except ProviderError as exc:
         trace.update(status="error", error=f"stream cut: {exc.message}")
-        yield b"data: " + orjson.dumps({"error": {"message": exc.message, "type": "provider_error"}}) + b"\n\n"
+        yield {"error": {"message": exc.message, "type": "provider_error"}}
     finally:
         trace["output"] = "".join(parts)
         trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -250,7 +241,7 @@ async def _events(deps: Deps, trace: Data, first: Data, chunks: AsyncIterator[Da
             await save_trace(deps, trace)
 
 
-async def _chain(first: Data, rest: AsyncIterator[Data]) -> AsyncIterator[Data]:
+async def _chain(first: StreamChunk, rest: AsyncIterator[StreamChunk]) -> AsyncIterator[StreamChunk]:
     yield first
     async for chunk in rest:
         yield chunk

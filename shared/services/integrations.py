@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 
 from shared.auth.secrets import redact
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import InvalidInput, NotFoundError, UpstreamUnavailable
 from shared.ports import Data, Query
-from shared.providers.chat import openrouter_headers
+from shared.domain.platforms import openrouter_headers
 from shared.services.endpoints import INTEGRATIONS
 from shared.services.records import now_iso
 
@@ -85,7 +85,7 @@ async def put_integration(deps: Deps, workspace_id: str, provider: str, key: str
     if checked is not None and not checked["valid"]:
         raise InvalidInput.field("api_key", f"{provider} rejected the key: {checked['reason']}")
     data = {
-        "workspace_id": workspace_id, "provider": provider, "key_sealed": deps.secrets.seal(key),
+        "workspace_id": workspace_id, "provider": provider, "key_sealed": deps.sealer.seal(key),
         "key_hint": redact(key), "account": checked["account"] if checked else None,
         "validated": validate, "updated_at": now_iso(deps),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.leaderboard import JUDGE_FIELDS, check_leaderboard, effective_prompt, fold_judge_settings
 from shared.errors import InvalidInput
 from shared.ports import Data

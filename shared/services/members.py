@@ -15,7 +15,7 @@ from typing import Any
 from shared.auth.principal import Principal
 from shared.auth.scopes import ROLE_SCOPES
 from shared.auth.sessions import verify_session_token
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from shared.ports import AlreadyExists, Data, Query, Transaction
 from shared.services.records import all_of, iso, now_iso, parse_iso
@@ -66,7 +66,7 @@ async def _owners(tx: Transaction, workspace_id: str) -> list[str]:
 
 async def authenticate_session(deps: Deps, token: str, workspace_id: str | None) -> Principal:
     """The session's user in the workspace it names (or its only one); pending invites join first."""
-    claims = await verify_session_token(deps.settings, deps.jwks, token)
+    claims = await verify_session_token(deps.settings, deps.session_keys, token)
     user_id, email = str(claims["sub"]), str(claims.get("email") or "").strip().lower()
     if email:
         await _accept_invites(deps, user_id, email)

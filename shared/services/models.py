@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.base_models import BASE_MODEL_IDS
 from shared.errors import ConflictError, InvalidInput
 from shared.ports import Data

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain.push_rows import MAX_ROWS_PER_REQUEST, Rejection, normalize, rows_of
 from shared.errors import ConflictError, InvalidInput, TooLarge
 from shared.ports import AlreadyExists, Data, Order, Query, Unavailable

@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.ports import Query, Transaction
 from shared.services.records import PUSH_QUOTA
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared.auth.principal import Principal
 from shared.auth.secrets import new_token, same_secret, token_hash
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import Unauthenticated
 from shared.ports import Data, Query
 from shared.services.records import PUSH_TOKENS, now_iso

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import NotFoundError
 from shared.ports import Data, Order, Query
 

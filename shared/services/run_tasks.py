@@ -26,14 +26,14 @@ from typing import Any
 
 import orjson
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.domain import scoring
 from shared.domain.leaderboard import effective_prompt, fill_prompt
 from shared.domain.ranking import CandidateRows, rank
 from shared.errors import InvalidInput
 from shared.ports import AlreadyExists, Data, NotFound, Order, PreconditionFailed, Query
-from shared.providers.chat import Endpoint
-from shared.providers.errors import ProviderError
+from shared.ports import Endpoint
+from shared.ports import ProviderError
 from shared.services import annotations, auto_labels
 from shared.services.consolidation import row_digest
 from shared.services.datasets import DatasetUnavailable, dataset_rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ConflictError, InvalidInput, NotFoundError, ServiceUnavailable
 from shared.ports import Data, Query, Unavailable
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, all_of, get_owned, now_iso, page

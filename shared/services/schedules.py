@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import ServiceUnavailable
 from shared.ports import AlreadyExists, Data, NotFound, Order, Query, Range
 

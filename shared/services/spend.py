@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.ports import Data, Query, Transaction
 
 SPEND = "spend_shards"
@@ -57,11 +57,6 @@ class Budget:
     @property
     def remaining_usd(self) -> float | None:
         return None if self.limit_usd is None else max(0.0, self.limit_usd - self.spent_usd)
-
-    def headers(self) -> dict[str, str]:
-        if self.limit_usd is None:
-            return {}
-        return {"X-DrGero-Budget-State": self.state, "X-DrGero-Budget-Remaining-Usd": f"{self.remaining_usd:.6f}"}
 
 
 def budget_limit(board: Data) -> float | None:

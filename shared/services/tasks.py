@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.ports import Data, PermanentTaskError
 
 TaskFn = Callable[[Deps, Data], Awaitable[None]]

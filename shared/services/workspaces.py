@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from shared.bootstrap import Deps
+from shared.ports import Deps
 from shared.errors import EntitlementRequired, InvalidInput, NotFoundError
 from shared.ports import AlreadyExists, Data
 from shared.services.records import WORKSPACE_NAMES, WORKSPACES, now_iso

@@ -34,7 +34,7 @@ async def test_tokens_are_sealed_and_returned_redacted(client, auth, board, deps
     assert added["token"] == "••••cdef" and added["has_token"] is True
     stored = (await deps.documents.get("leaderboard_models", added["id"])).data
     assert secret not in str(stored)
-    assert deps.secrets.open(stored["token_sealed"]) == secret
+    assert deps.sealer.open(stored["token_sealed"]) == secret
 
 
 async def test_aliases_name_the_same_fields(client, auth, board):

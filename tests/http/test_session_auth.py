@@ -121,7 +121,7 @@ async def test_asymmetric_sessions_verify_against_the_jwks_and_refuse_confusion(
     ec_key = ec.generate_private_key(ec.SECP256R1())
     app = _jwks_server(("rsa-1", rsa_key.public_key()), ("ec-1", ec_key.public_key()))
     with serving(app) as url:
-        deps.jwks = Jwks(f"{url}/auth/v1/.well-known/jwks.json")
+        deps.session_keys = Jwks(f"{url}/auth/v1/.well-known/jwks.json", deps.fetch)
         rs = jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "rsa-1"})
         es = jwt.encode(claims(), ec_key, "ES256", headers={"kid": "ec-1"})
         for token in (rs, es):
@@ -149,14 +149,14 @@ async def test_asymmetric_sessions_verify_against_the_jwks_and_refuse_confusion(
 
         rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         app.state.keys.append(_jwk("rsa-2", rotated.public_key()))
-        deps.jwks.refetch_gap = 0.0  # as if the gap had passed
+        deps.session_keys.refetch_gap = 0.0  # as if the gap had passed
         fresh = jwt.encode(claims(), rotated, "RS256", headers={"kid": "rsa-2"})
         assert (await client.get(MEMBERS, headers={"Authorization": f"Bearer {fresh}"})).status_code == 200
         assert app.state.served["count"] == 2  # a rotated-in key is fetched once
 
 
 async def test_an_unreachable_jwks_is_a_503_not_a_hang(client, deps, acme):
-    deps.jwks = Jwks("http://127.0.0.1:9/jwks.json", timeout=1.0)
+    deps.session_keys = Jwks("http://127.0.0.1:9/jwks.json", deps.fetch, timeout=1.0)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.encode(claims(), key, "RS256", headers={"kid": "k"})
     answer = await client.get(MEMBERS, headers={"Authorization": f"Bearer {token}"})

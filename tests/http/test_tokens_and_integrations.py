@@ -109,7 +109,7 @@ async def test_a_stored_integration_is_sealed_redacted_and_used_by_candidates(cl
     listed = await client.get("/api/integrations", headers=admin)
     assert GOOD_OR not in listed.text and listed.json()["data"][0]["account"]["limit"] == 10
     doc = await deps.documents.get(INTEGRATIONS, f"{tenants.ids['acme']}.openrouter")
-    assert GOOD_OR not in str(doc.data) and deps.secrets.open(doc.data["key_sealed"]) == GOOD_OR
+    assert GOOD_OR not in str(doc.data) and deps.sealer.open(doc.data["key_sealed"]) == GOOD_OR
     unchecked = await client.put("/api/integrations/huggingface", headers=admin,
                                  json={"api_key": "hf_offline", "validate": False})
     assert unchecked.json()["validated"] is False

@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shared.providers.chat import ChatClient, Endpoint, RetryPolicy, auth_headers, openrouter_headers
-from shared.providers.errors import (
+from shared.domain.platforms import auth_headers, openrouter_headers
+from shared.ports import Endpoint
+from shared.providers.chat import ChatClient, RetryPolicy
+from shared.ports import (
     ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError, ProviderRateLimited,
     ProviderServerError, ProviderTimeout,
 )

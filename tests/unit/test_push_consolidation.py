@@ -17,16 +17,13 @@ from typing import Any
 import pytest
 
 from shared.adapters.local_queue import LocalQueue
-from shared.bootstrap import Deps, SystemClock, UuidIds
-from shared.auth.secrets import SecretBox
-from shared.ports import Query
+from shared.ports import Deps, Query
 from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services import push_datasets
 from shared.services.consolidation import consolidate, read_dataset
 from shared.services.leaderboards import create_leaderboard
 from shared.services.records import LEADERBOARDS, PUSH_BATCHES
 from shared.services.workspaces import create_workspace
-from tests.conftest import make_settings
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
 
@@ -35,11 +32,9 @@ from tests.faults import Budget, Crash, Crashing
 def backend(request, deps: Deps, tmp_path: Path) -> Deps:
     if request.param == "embedded":
         return deps
-    settings = make_settings(tmp_path)
-    return Deps(settings=settings, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
-                blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
-                queue=LocalQueue(tmp_path / "queue.sqlite3"), clock=SystemClock(), ids=UuidIds(),
-                secrets=SecretBox(settings.encryption_key))
+    return dataclasses.replace(deps, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
+                               blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
+                               queue=LocalQueue(tmp_path / "gcp-queue.sqlite3"))
 
 
 async def _push_board(deps: Deps, **settings: Any) -> dict:

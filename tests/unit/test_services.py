@@ -66,7 +66,7 @@ async def test_candidate_tokens_are_sealed_at_rest_and_redacted_on_read(deps):
     body = CandidateCreate.model_validate(openrouter_candidate(token=secret))
     candidate = await add_candidate(deps, workspace["id"], board["id"], body)
     assert secret not in await _stored(deps, CANDIDATES)
-    assert deps.secrets.open(candidate["token_sealed"]) == secret
+    assert deps.sealer.open(candidate["token_sealed"]) == secret
     shown = public(candidate)
     assert shown["has_token"] and secret not in json.dumps(shown)
     with pytest.raises(ConflictError):

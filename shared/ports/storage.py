@@ -1,4 +1,4 @@
-"""The ports every service sees; adapters in `shared.adapters` implement them.
+"""Storage and queue ports: Documents, Blobs, TaskQueue; `shared.adapters` implements them.
 
 Documents are plain JSON-like dicts (str, int, float, bool, None, list, dict). Times
 are stored as ISO-8601 UTC strings so ordering is the same on SQLite and Firestore.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -189,46 +188,3 @@ class TaskQueue(Protocol):
     async def ping(self) -> None:
         """Raise Unavailable when the queue cannot be reached."""
         ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
-
-
-class Ids(Protocol):
-    def new_id(self) -> str:
-        """A new random UUID as a string."""
-        ...
-
-
-@dataclass(frozen=True)
-class FineTuneJob:
-    """A fine-tuning job as the backend reports it, with the status normalised."""
-
-    id: str
-    status: str  # queued, running, succeeded, failed or cancelled
-    fine_tuned_model: str | None = None
-    error: str | None = None
-    trained_tokens: int | None = None
-
-
-class FineTuneRejected(Exception):
-    """The backend refused the request itself (unknown base model, malformed file)."""
-
-
-class FineTuner(Protocol):
-    """A fine-tuning backend: takes a chat-format JSONL training file and trains a model on it.
-
-    Failures to reach the backend raise `Unavailable`; requests it refuses raise `FineTuneRejected`.
-    """
-
-    async def upload_training_file(self, filename: str, jsonl: bytes) -> str:
-        """Upload the training file; returns the backend's file id."""
-        ...
-
-    async def create_job(self, base_model: str, training_file: str, hyperparameters: Data,
-                         suffix: str | None) -> FineTuneJob: ...
-
-    async def get_job(self, job_id: str) -> FineTuneJob: ...

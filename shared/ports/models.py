@@ -1,0 +1,154 @@
+"""Model ports: calling chat models (candidates, judges, labelers) and fine-tuning own models.
+
+`shared.providers` implements them. What can go wrong calling a model is a tree like httpx's:
+
+    ProviderError                 any failure; `retryable`, `status`, `attempts`, `provider_body`
+    ├── ProviderTimeout           no answer within the timeout (retried)
+    ├── ProviderConnectionError   refused, reset, DNS failure (retried)
+    ├── ProviderRateLimited       429, with `retry_after` when the provider sent one (retried)
+    ├── ProviderServerError       5xx (retried)
+    ├── ProviderAuthError         401 or 403: the key is wrong or lacks access (not retried)
+    ├── ProviderBadRequest        any other 4xx: the request is wrong (not retried)
+    └── ProviderBadResponse       2xx that is not a chat completion (not retried)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.ports.storage import Data
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to call one OpenAI-compatible model."""
+
+    base_url: str
+    model: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: float = 60.0
+    # A URL a user typed (custom endpoints), as opposed to a configured provider base URL;
+    # only those are checked against pointing inside the network.
+    user_supplied: bool = False
+
+    @property
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        return base if base.endswith("/chat/completions") else f"{base}/chat/completions"
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str | None
+    usage: Usage
+    latency_ms: float
+    attempts: int
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """One chunk of a streamed answer: its JSON object as the server sent it, the text it adds, and
+    the usage, which servers put on the last chunk."""
+
+    data: Data
+    text: str = ""
+    usage: Usage | None = None
+
+
+class ChatModels(Protocol):
+    """OpenAI-style chat completions, with the retries of a careful client; errors are ProviderError."""
+
+    async def complete(self, endpoint: Endpoint, messages: list[dict[str, Any]], *, temperature: float | None = None,
+                       max_tokens: int | None = None, response_format: dict[str, Any] | None = None) -> Completion:
+        ...
+
+    def stream(self, endpoint: Endpoint, messages: list[dict[str, Any]], **params: Any) -> AsyncIterator[StreamChunk]:
+        """The answer's chunks, the usage (and cost) on the last one when the server gives it.
+
+        Errors before the first chunk raise like `complete` (without retries: a caller that
+        falls back to another model decides); a stream cut short ends the iteration.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class ProviderError(Exception):
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, provider_body: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.provider_body, self.retry_after = message, status, provider_body, retry_after
+        self.attempts = 1
+
+
+class ProviderTimeout(ProviderError):
+    retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    retryable = True
+
+
+class ProviderRateLimited(ProviderError):
+    retryable = True
+
+
+class ProviderServerError(ProviderError):
+    retryable = True
+
+
+class ProviderAuthError(ProviderError):
+    pass
+
+
+class ProviderBadRequest(ProviderError):
+    pass
+
+
+class ProviderBadResponse(ProviderError):
+    pass
+
+
+@dataclass(frozen=True)
+class FineTuneJob:
+    """A fine-tuning job as the backend reports it, with the status normalised."""
+
+    id: str
+    status: str  # queued, running, succeeded, failed or cancelled
+    fine_tuned_model: str | None = None
+    error: str | None = None
+    trained_tokens: int | None = None
+
+
+class FineTuneRejected(Exception):
+    """The backend refused the request itself (unknown base model, malformed file)."""
+
+
+class FineTuner(Protocol):
+    """A fine-tuning backend: takes a chat-format JSONL training file and trains a model on it.
+
+    Failures to reach the backend raise `Unavailable`; requests it refuses raise `FineTuneRejected`.
+    """
+
+    async def upload_training_file(self, filename: str, jsonl: bytes) -> str:
+        """Upload the training file; returns the backend's file id."""
+        ...
+
+    async def create_job(self, base_model: str, training_file: str, hyperparameters: Data,
+                         suffix: str | None) -> FineTuneJob: ...
+
+    async def get_job(self, job_id: str) -> FineTuneJob: ...
