@@ -7,13 +7,13 @@ copy per process serves every workspace until it is `catalog_cache_seconds` old.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
-import httpx
-
 from shared.ports import Deps
 from shared.errors import UpstreamUnavailable
+from shared.ports import FetchFailed
 
 _cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
 _lock = asyncio.Lock()
@@ -30,19 +30,20 @@ async def openrouter_catalog(deps: Deps, max_age: float | None = None) -> dict[s
         cached = _cache.get(url)
         if cached and time.monotonic() - cached[0] < max_age:
             return cached[1]
-        models = await _fetch(url, deps.settings.integration_timeout_seconds)
+        models = await _fetch(deps, url)
         _cache[url] = (time.monotonic(), models)
         return models
 
 
-async def _fetch(url: str, timeout: float) -> dict[str, dict[str, Any]]:
+async def _fetch(deps: Deps, url: str) -> dict[str, dict[str, Any]]:
     try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            response = await http.get(url)
-            response.raise_for_status()
-            entries = response.json()["data"]
-    except httpx.HTTPError as exc:
-        raise UpstreamUnavailable(f"The OpenRouter model catalog is unavailable ({type(exc).__name__}).") from None
+        answer = await deps.fetch.get(url, timeout=deps.settings.integration_timeout_seconds)
+    except FetchFailed as exc:
+        raise UpstreamUnavailable(f"The OpenRouter model catalog is unavailable ({exc}).") from None
+    if answer.status != 200:
+        raise UpstreamUnavailable(f"The OpenRouter model catalog answered HTTP {answer.status}.")
+    try:
+        entries = json.loads(answer.body)["data"]
     except (ValueError, KeyError, TypeError):
         raise UpstreamUnavailable("The OpenRouter model catalog answered something that is not a model list.") from None
     return {entry["id"]: entry for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)}

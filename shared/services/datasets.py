@@ -17,13 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from shared.ports import Deps
 from shared.domain.push_rows import Rejection, normalize
 from shared.domain.urls import ip_is_internal, unsafe_url_reason
 from shared.errors import InvalidInput
-from shared.ports import Data
+from shared.ports import Data, FetchFailed
 from shared.services.consolidation import lines, read_dataset
 from shared.services.records import now_iso
 
@@ -98,26 +96,25 @@ async def fetch_huggingface(deps: Deps, url: str) -> str:
         headers["If-None-Match"] = cached.data["etag"]
     limit = deps.settings.max_dataset_bytes
     try:
-        async with httpx.AsyncClient(timeout=30, follow_redirects=True) as http:
-            async with http.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304 and cached:
-                    return key
-                if response.status_code != 200:
-                    raise DatasetUnavailable(f"{url} answered HTTP {response.status_code}")
-                size = 0
+        async with deps.fetch.stream(url, headers=headers, timeout=30, follow_redirects=True) as answer:
+            if answer.status == 304 and cached:
+                return key
+            if answer.status != 200:
+                raise DatasetUnavailable(f"{url} answered HTTP {answer.status}")
+            size = 0
 
-                async def body() -> AsyncIterator[bytes]:
-                    nonlocal size
-                    async for chunk in response.aiter_bytes(CHUNK):
-                        size += len(chunk)
-                        if size > limit:
-                            raise DatasetUnavailable(f"{url} is larger than the {limit} byte cap")
-                        yield chunk
+            async def body() -> AsyncIterator[bytes]:
+                nonlocal size
+                async for chunk in answer.chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise DatasetUnavailable(f"{url} is larger than the {limit} byte cap")
+                    yield chunk
 
-                await deps.blobs.write_stream(key, body(), content_type="application/x-ndjson")
-                await deps.documents.set(CACHE, hashlib.sha256(url.encode()).hexdigest(), {
-                    "url": url, "etag": response.headers.get("etag"), "bytes": size, "fetched_at": now_iso(deps)})
-    except httpx.HTTPError as exc:
+            await deps.blobs.write_stream(key, body(), content_type="application/x-ndjson")
+            await deps.documents.set(CACHE, hashlib.sha256(url.encode()).hexdigest(), {
+                "url": url, "etag": answer.headers.get("etag"), "bytes": size, "fetched_at": now_iso(deps)})
+    except FetchFailed as exc:
         raise DatasetUnavailable(f"{url} could not be fetched: {exc}") from exc
     return key
 
@@ -203,19 +200,13 @@ async def _first_bytes(deps: Deps, url: str, report: dict[str, Any]) -> bytes | 
     if deps.settings.huggingface_token:
         headers["Authorization"] = f"Bearer {deps.settings.huggingface_token}"
     try:
-        async with httpx.AsyncClient(timeout=15, follow_redirects=True) as http:
-            async with http.stream("GET", url, headers=headers) as response:
-                report["http_status"] = response.status_code
-                if response.status_code not in (200, 206):
-                    report["reachable"] = False
-                    report["problems"].append(f"The URL answered HTTP {response.status_code}.")
-                    return None
-                report["reachable"] = True
-                head = b""
-                async for chunk in response.aiter_bytes(CHUNK):
-                    head += chunk
-                    if len(head) >= SAMPLE_BYTES:
-                        break
-                return head[:SAMPLE_BYTES]
-    except httpx.HTTPError as exc:
+        answer = await deps.fetch.get(url, headers=headers, timeout=15, max_bytes=SAMPLE_BYTES, follow_redirects=True)
+    except FetchFailed as exc:
         raise DatasetUnavailable(f"The URL could not be fetched: {exc}") from exc
+    report["http_status"] = answer.status
+    if answer.status not in (200, 206):
+        report["reachable"] = False
+        report["problems"].append(f"The URL answered HTTP {answer.status}.")
+        return None
+    report["reachable"] = True
+    return answer.body

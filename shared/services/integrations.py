@@ -7,14 +7,13 @@ OpenRouter `GET {openrouter_base_url}/key`, Hugging Face `GET {huggingface_base_
 
 from __future__ import annotations
 
+import json
 from typing import Any
-
-import httpx
 
 from shared.auth.secrets import redact
 from shared.ports import Deps
 from shared.errors import InvalidInput, NotFoundError, UpstreamUnavailable
-from shared.ports import Data, Query
+from shared.ports import Data, Fetched, FetchFailed, Query
 from shared.domain.platforms import openrouter_headers
 from shared.services.endpoints import INTEGRATIONS
 from shared.services.records import now_iso
@@ -41,31 +40,30 @@ def _account(provider: str, body: Any) -> dict[str, Any]:
             "role": token.get("role")}
 
 
-def _reason(response: httpx.Response) -> str:
+def _reason(answer: Fetched) -> str:
     try:
-        body = response.json()
+        body = json.loads(answer.body)
     except ValueError:
-        return f"HTTP {response.status_code}"
+        return f"HTTP {answer.status}"
     error = body.get("error") if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
-    return str(message or body.get("message") or f"HTTP {response.status_code}")[:300]
+    fallback = body.get("message") if isinstance(body, dict) else None
+    return str(message or fallback or f"HTTP {answer.status}")[:300]
 
 
 async def check_key(deps: Deps, provider: str, key: str) -> Data:
     """Ask the provider whether the key works; nothing is stored."""
     url, headers = _request(deps, provider, key)
     try:
-        async with httpx.AsyncClient(timeout=deps.settings.integration_timeout_seconds) as http:
-            response = await http.get(url, headers=headers)
-    except httpx.HTTPError as exc:
-        raise UpstreamUnavailable(
-            f"{provider} did not answer the key check ({type(exc).__name__}); try again later.") from None
-    if response.status_code in (401, 403):
-        return {"provider": provider, "valid": False, "reason": _reason(response), "account": None}
-    if response.status_code != 200:
-        raise UpstreamUnavailable(f"{provider} answered the key check with {_reason(response)}; try again later.")
+        answer = await deps.fetch.get(url, headers=headers, timeout=deps.settings.integration_timeout_seconds)
+    except FetchFailed as exc:
+        raise UpstreamUnavailable(f"{provider} did not answer the key check ({exc}); try again later.") from None
+    if answer.status in (401, 403):
+        return {"provider": provider, "valid": False, "reason": _reason(answer), "account": None}
+    if answer.status != 200:
+        raise UpstreamUnavailable(f"{provider} answered the key check with {_reason(answer)}; try again later.")
     try:
-        account = _account(provider, response.json())
+        account = _account(provider, json.loads(answer.body))
     except ValueError:
         raise UpstreamUnavailable(f"{provider} answered the key check with something that is not JSON.") from None
     return {"provider": provider, "valid": True, "reason": "The provider accepted the key.", "account": account}
