@@ -11,7 +11,7 @@ import orjson
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from shared.auth import scopes as S
-from shared.auth.authenticate import PUSH_TOKEN_HEADER
+from shared.http.authenticate import PUSH_TOKEN_HEADER
 from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.push import (

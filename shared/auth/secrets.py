@@ -24,6 +24,9 @@ def same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+TASK_SIGNATURE_HEADER = "X-DrGero-Task-Signature"
+
+
 def task_signature(key: str, kind: str, body: bytes) -> str:
     """HMAC-SHA256 of a queued task, so the worker runs only tasks this deployment queued."""
     derived = hmac.new(key.encode(), b"drgero task signing", hashlib.sha256).digest()

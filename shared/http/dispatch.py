@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.auth.authenticate import authenticate
+from shared.http.authenticate import authenticate
 from shared.errors import InvalidInput
 from shared.http.errors import HttpError, error_response, response_for
 from shared.http.routes import Call, Route

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
 
-if TYPE_CHECKING:
-    from shared.auth.principal import Principal
-    from shared.ports import Deps
+from shared.auth.principal import Principal
+from shared.ports import Deps
 
 B = TypeVar("B")
 Auth = Literal["none", "api_token", "push", "session", "cron", "task"]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 
 from shared.auth.principal import Principal
-from shared.auth.secrets import same_secret
+from shared.auth.secrets import TASK_SIGNATURE_HEADER, same_secret, task_signature
 from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
-
-if TYPE_CHECKING:
-    from shared.ports import Deps
-    from shared.http.routes import Route
+from shared.ports import Deps
+from shared.services.api_tokens import authenticate_api_token
+from shared.services.members import WORKSPACE_HEADER, authenticate_session
+from shared.http.routes import Route
+from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
 
 
 def bearer(request: Request) -> str:
@@ -25,8 +24,6 @@ def bearer(request: Request) -> str:
 
 
 async def _api_token(request: Request, deps: Deps) -> Principal:
-    from shared.services.api_tokens import authenticate_api_token
-
     return await authenticate_api_token(deps, bearer(request))
 
 
@@ -35,8 +32,6 @@ PUSH_TOKEN_HEADER = "X-Dr.Gero-Push-Token"
 
 async def _push_or_api_token(request: Request, deps: Deps) -> Principal:
     """A push token (its header, or a bearer `hpd_` value), else an API token."""
-    from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
-
     token = request.headers.get(PUSH_TOKEN_HEADER, "").strip()
     if not token and request.headers.get("authorization", "").lower().startswith(f"bearer {PUSH_TOKEN_PREFIX}"):
         token = bearer(request)
@@ -46,16 +41,11 @@ async def _push_or_api_token(request: Request, deps: Deps) -> Principal:
 
 
 async def _session(request: Request, deps: Deps) -> Principal:
-    from shared.services.members import WORKSPACE_HEADER, authenticate_session
-
     workspace_id = request.headers.get(WORKSPACE_HEADER, "").strip() or None
     return await authenticate_session(deps, bearer(request), workspace_id)
 
 
 async def _task(request: Request, deps: Deps) -> Principal:
-    from shared.adapters.cloud_tasks import TASK_SIGNATURE_HEADER
-    from shared.auth.secrets import task_signature
-
     kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     expected = task_signature(deps.settings.encryption_key, kind, await request.body())
     if not same_secret(request.headers.get(TASK_SIGNATURE_HEADER, ""), expected):
