@@ -23,7 +23,6 @@ from shared.bootstrap import build
 from shared.config import Settings
 from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardCreate
-from shared.services import run_tasks  # noqa: F401 - registers the run task handlers
 from shared.services import push_datasets, runs
 from shared.services.candidates import add_candidate
 from shared.services.consolidation import consolidate

@@ -13,7 +13,6 @@ from shared.schemas.runs import (
     Annotation, AnnotationCreate, AnnotationQuery, ImprovedRun, RunCreate, RunDetail, RunPublic,
 )
 from shared.services import annotations, auto_labels, runs
-from shared.services import run_tasks  # noqa: F401 - registers the run task handlers
 
 LB = "/api/leaderboards/{leaderboard_id}"
 

@@ -15,7 +15,6 @@ from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.ports import PermanentTaskError
 from shared.schemas.common import JsonObjectBody
-from shared.services import push_datasets  # noqa: F401 - registers its task handlers
 from shared.services.tasks import runner
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from shared.services import push_quota
 from shared.services.consolidation import Outcome, consolidate, pending_query, row_digest
 from shared.services.push_tokens import count_active_push_tokens
 from shared.services.records import LEADERBOARDS, PUSH_BATCHES, PUSH_DATASETS, get_owned, iso, now_iso, parse_iso
-from shared.services.tasks import task
 
 BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
 CONSOLIDATE_TASK = "consolidate_push_dataset"
@@ -171,8 +170,7 @@ async def _enqueue_consolidation(deps: Deps, board: Data) -> None:
         log.warning("consolidation of %s left to consolidate-due: %s", board["id"], exc)
 
 
-@task(CONSOLIDATE_TASK, leaderboard_id=str)
-async def _consolidate_task(deps: Deps, payload: Data) -> None:
+async def consolidate_task(deps: Deps, payload: Data) -> None:
     board = await deps.documents.get(LEADERBOARDS, payload["leaderboard_id"])
     if board is None or board.data.get("dataset_type") != "PUSH":
         return

@@ -40,9 +40,8 @@ from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint, judge_endpoint
 from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, iso, now_iso
 from shared.services.runs import (
-    CHUNK_TASK, FINALIZE_TASK, PREPARE_TASK, RUN_CHUNKS, TERMINAL, queue_prepare, result_key, rows_key,
+    CHUNK_TASK, FINALIZE_TASK, RUN_CHUNKS, TERMINAL, queue_prepare, result_key, rows_key,
 )
-from shared.services.tasks import task
 
 log = logging.getLogger(__name__)
 JUDGE_ATTEMPTS = 3
@@ -60,7 +59,6 @@ async def _fail(deps: Deps, run: Data, error: str) -> None:
     await deps.documents.update(RUNS, run["id"], {"status": "failed", "error": error, "finished_at": now_iso(deps)})
 
 
-@task(PREPARE_TASK, run_id=str)
 async def prepare(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:
@@ -157,7 +155,6 @@ async def _queue_chunk(deps: Deps, run_id: str, candidate_id: str, chunk: int) -
                              name=f"{run_id}-{candidate_id}-{chunk}")
 
 
-@task(CHUNK_TASK, run_id=str, candidate_id=str, chunk=int)
 async def run_chunk(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:
@@ -278,7 +275,6 @@ async def _judge(deps: Deps, judge: Endpoint | None, row: Data, answer: str) -> 
     return {"status": "failed", "error": last_error}
 
 
-@task(FINALIZE_TASK, run_id=str)
 async def finalize(deps: Deps, payload: Data) -> None:
     run = await _run(deps, payload["run_id"])
     if run is None or run["status"] in TERMINAL:

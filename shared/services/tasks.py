@@ -1,41 +1,44 @@
-"""Queued work: the registry from task kind to handler, run by either queue adapter."""
+"""Queued work: every task kind, its handler and the payload fields it reads, named in one table.
+
+Both queues run tasks through `runner`: the in-process one directly, Cloud Tasks through the
+task worker function. Whatever imports this module can run every kind. Handlers must be
+idempotent: delivery is at-least-once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from shared.ports import Deps
-from shared.ports import Data, PermanentTaskError
-
-TaskFn = Callable[[Deps, Data], Awaitable[None]]
-HANDLERS: dict[str, TaskFn] = {}
-PAYLOADS: dict[str, dict[str, type]] = {}
+from shared.ports import Data, Deps, PermanentTaskError
+from shared.services import push_datasets, run_tasks, runs
 
 
-def task(kind: str, **payload: type) -> Callable[[TaskFn], TaskFn]:
-    """Register a handler for a task kind and the payload fields it reads, with their types.
+@dataclass(frozen=True)
+class TaskKind:
+    handler: Callable[[Deps, Data], Awaitable[None]]
+    payload: dict[str, type]  # the fields the handler reads, with their types
 
-    Handlers must be idempotent: delivery is at-least-once.
-    """
 
-    def register(fn: TaskFn) -> TaskFn:
-        HANDLERS[kind], PAYLOADS[kind] = fn, payload
-        return fn
-
-    return register
+KINDS: dict[str, TaskKind] = {
+    runs.PREPARE_TASK: TaskKind(run_tasks.prepare, {"run_id": str}),
+    runs.CHUNK_TASK: TaskKind(run_tasks.run_chunk, {"run_id": str, "candidate_id": str, "chunk": int}),
+    runs.FINALIZE_TASK: TaskKind(run_tasks.finalize, {"run_id": str}),
+    push_datasets.CONSOLIDATE_TASK: TaskKind(push_datasets.consolidate_task, {"leaderboard_id": str}),
+}
 
 
 def runner(deps: Deps) -> Callable[[str, Data], Awaitable[None]]:
     """The TaskHandler both queues call: looks the kind up and runs it with these deps."""
 
     async def run(kind: str, payload: Data) -> None:
-        handler = HANDLERS.get(kind)
-        if handler is None:
+        task = KINDS.get(kind)
+        if task is None:
             raise PermanentTaskError(f"no handler for task kind {kind!r}")
-        wrong = [name for name, expected in PAYLOADS.get(kind, {}).items()
+        wrong = [name for name, expected in task.payload.items()
                  if not isinstance(payload.get(name), expected) or isinstance(payload.get(name), bool)]
         if wrong:  # no retry can fix a payload this deployment never queued
             raise PermanentTaskError(f"task {kind!r} needs {', '.join(wrong)} in its payload")
-        await handler(deps, payload)
+        await task.handler(deps, payload)
 
     return run

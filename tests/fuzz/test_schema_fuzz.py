@@ -31,7 +31,7 @@ from functions.families import FAMILIES
 from shared.auth.secrets import task_signature
 from shared.http.family import common_routes
 from shared.http.openapi import openapi_yaml
-from shared.services.tasks import HANDLERS
+from shared.services.tasks import KINDS
 from tests.e2e.conftest import LiveServer, drgero, serve_live
 from tests.factories import OPENROUTER_CATALOG, own_model, push_leaderboard
 from tests.fine_tuning_server import KEY, running_backend
@@ -106,7 +106,7 @@ def test_no_operation_answers_5xx_or_off_schema(case, fuzz_server, session_token
         if name in resources:
             case.path_parameters[name] = resources[name]
         elif name == "kind":  # three times in four a real task kind, so the handlers see the payloads
-            digest, kinds = zlib.crc32(repr(case.body).encode()), sorted(HANDLERS)
+            digest, kinds = zlib.crc32(repr(case.body).encode()), sorted(KINDS)
             if digest % 4:
                 case.path_parameters[name] = kinds[digest % len(kinds)]
     # Headers the document does not define (a Content-Length with no value, say) make requests

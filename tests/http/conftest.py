@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from shared.auth.secrets import task_signature
-from shared.services.tasks import HANDLERS
+from shared.services.tasks import KINDS
 from tests.factories import OPENROUTER_CATALOG, get_leaderboard, own_model, push_leaderboard
 from tests.upstream import running_upstream
 
@@ -78,5 +78,5 @@ async def world(client, deps, tenants, upstream):
     token = (await client.post("/api/tokens", headers=owner, json={"name": "t"})).json()
     ids = {"leaderboard_id": push["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"],
-           "provider": "openrouter", "kind": sorted(HANDLERS)[0]}
+           "provider": "openrouter", "kind": sorted(KINDS)[0]}
     yield World(client, deps, tenants, upstream, api, owner, ids, {"push": push["id"], "get": get["id"]})
