@@ -103,7 +103,7 @@ async def test_the_task_runner_dispatches_registered_kinds_through_the_local_que
         assert task_deps is deps
         seen.append(payload)
 
-    monkeypatch.setitem(tasks.HANDLERS, "record", record)
+    monkeypatch.setitem(tasks.KINDS, "record", tasks.TaskKind(record, {}))
     run = tasks.runner(deps)
     with pytest.raises(PermanentTaskError):
         await run("no_such_kind", {})
