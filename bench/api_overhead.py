@@ -40,10 +40,10 @@ async def run() -> str:
     with tempfile.TemporaryDirectory() as home:
         deps = build(Settings(_env_file=None, data_dir=Path(home)))
         workspace = await create_workspace(deps, "bench")
-        token, _ = await create_api_token(deps, workspace["id"], "bench", ["leaderboards:read"])
-        board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
+        token, _ = await create_api_token(deps, workspace.id, "bench", ["leaderboards:read"])
+        board = await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate(
             {"name": "bench", "system_prompt": "{input}", "dataset_type": "PUSH"}))
-        path, headers = f"/api/leaderboards/{board['id']}", {"Authorization": f"Bearer {token}"}
+        path, headers = f"/api/leaderboards/{board.id}", {"Authorization": f"Bearer {token}"}
         full = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(deps)), base_url="http://b")
         body = (await full.get(path, headers=headers)).json()
 

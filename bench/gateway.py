@@ -58,14 +58,14 @@ async def chosen_leaderboard(home: str, upstream: str, scopes: list[str], **fiel
     """A PUSH leaderboard whose chosen model is the upstream's echo, and a token with these scopes."""
     deps = build(Settings(_env_file=None, data_dir=Path(home), allow_private_urls=True))
     workspace = await create_workspace(deps, "bench")
-    token, _ = await create_api_token(deps, workspace["id"], "bench", scopes)
-    board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
+    token, _ = await create_api_token(deps, workspace.id, "bench", scopes)
+    board = await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate(
         {"name": "gateway", "system_prompt": "{input}", "dataset_type": "PUSH", **fields}))
-    candidate = await add_candidate(deps, workspace["id"], board["id"], CandidateCreate.model_validate(
+    candidate = await add_candidate(deps, workspace.id, board.id, CandidateCreate.model_validate(
         {"name": "upstream", "platform": "Custom", "model_url": f"{upstream}/m/echo/v1"}))
-    await update_leaderboard(deps, workspace["id"], board["id"],
-                             LeaderboardUpdate.model_validate({"chosen_leaderboard_model_id": candidate["id"]}))
-    return board["id"], token
+    await update_leaderboard(deps, workspace.id, board.id,
+                             LeaderboardUpdate.model_validate({"chosen_leaderboard_model_id": candidate.id}))
+    return board.id, token
 
 
 def start_server(home: str) -> tuple[subprocess.Popen, int]:

@@ -29,8 +29,10 @@ from shared.config import Settings
 from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services.api_tokens import create_api_token
 from shared.services.leaderboards import create_leaderboard
-from shared.services.records import LEADERBOARDS, PUSH_BATCHES
 from shared.services.workspaces import create_workspace
+from shared.domain.push_dataset import PushBatch
+from shared.stores.leaderboards import Leaderboards
+from shared.stores.push_datasets import PushBatches
 
 BATCH_ROWS, BATCH_REQUESTS, BATCH_CONCURRENCY = 100, 400, 8
 SINGLE_REQUESTS, SINGLE_CONCURRENCY = 3000, 32
@@ -46,11 +48,11 @@ async def _board(home: str, **overrides: object) -> tuple[dict, str]:
     """A PUSH leaderboard with limits high enough for the benchmark, and a token for it."""
     deps = build(_settings(home))
     workspace = await create_workspace(deps, "bench")
-    token, _ = await create_api_token(deps, workspace["id"], "bench", ["leaderboards:write", "leaderboards:read"])
+    token, _ = await create_api_token(deps, workspace.id, "bench", ["leaderboards:write", "leaderboards:read"])
     body = {"name": "bench", "system_prompt": "{input}", "dataset_type": "PUSH", "daily_event_limit": 10_000_000,
             "monthly_event_limit": 300_000_000, "consolidate_every_events": 1_000_000,
             "max_samples_to_gather": 1_000_000, **overrides}
-    board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(body))
+    board = await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate(body))
     return board, token
 
 
@@ -77,7 +79,7 @@ async def _served(home: str) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
                 if (await client.get("/healthz")).status_code == 200:
                     break
             await asyncio.sleep(0.05)
-        yield f"/v1/leaderboard/{board['id']}/dataset/push", client
+        yield f"/v1/leaderboard/{board.id}/dataset/push", client
     finally:
         await client.aclose()
         server.terminate()
@@ -114,11 +116,10 @@ async def _fill_pending(home: str) -> str:
                          "metadata": {"source": "bench", "user_id": row["user_id"]},
                          "pushed_at": "2026-01-01T00:00:00.000000Z"})
         batch_id = deps.ids.new_id()
-        await deps.documents.create(PUSH_BATCHES, batch_id, {
-            "id": batch_id, "workspace_id": board["workspace_id"], "leaderboard_id": board["id"],
-            "state": "pending", "created_at": f"2026-01-01T00:00:00.{start:06d}Z",
-            "row_count": len(rows), "rows": rows, "response": {}})
-    return board["id"]
+        await PushBatches(deps.documents).create(PushBatch(
+            id=batch_id, workspace_id=board.workspace_id, leaderboard_id=board.id,
+            created_at=f"2026-01-01T00:00:00.{start:06d}Z", row_count=len(rows), rows=rows, response={}))
+    return board.id
 
 
 def consolidation_child(home: str, board_id: str) -> None:
@@ -127,7 +128,7 @@ def consolidation_child(home: str, board_id: str) -> None:
 
     async def run() -> dict:
         deps = build(_settings(home))
-        board = (await deps.documents.get(LEADERBOARDS, board_id)).data
+        board = await Leaderboards(deps.documents).get(board_id)
         started = time.perf_counter()
         outcome = await consolidate(deps, board)
         return {"seconds": time.perf_counter() - started, **outcome.as_json()}

@@ -27,9 +27,9 @@ from shared.services import push_datasets, runs
 from shared.services.candidates import add_candidate
 from shared.services.consolidation import consolidate
 from shared.services.leaderboards import create_leaderboard
-from shared.services.records import RUNS
 from shared.services.tasks import runner
 from shared.services.workspaces import create_workspace
+from shared.stores.runs import Runs
 
 ROWS, CANDIDATES, DELAY = 1000, 5, 0.1
 CONCURRENCIES = (4, 16)
@@ -47,25 +47,25 @@ async def drgero_wall_time(upstream: str, concurrency: int) -> float:
                             candidate_concurrency=concurrency, run_chunk_rows=100)
         deps = build(settings)
         workspace = await create_workspace(deps, "bench")
-        board = await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(
+        board = await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate(
             {"name": "bench", "system_prompt": "{input}", "dataset_type": "PUSH", "eval_type": "exact",
              "daily_event_limit": 100_000, "monthly_event_limit": 1_000_000, "max_samples_to_gather": 100_000}))
         rows = _rows()
         for start in range(0, ROWS, 500):
-            await push_datasets.push(deps, workspace["id"], board["id"], {"rows": rows[start:start + 500]})
+            await push_datasets.push(deps, workspace.id, board.id, {"rows": rows[start:start + 500]})
         await consolidate(deps, board)
         for n in range(CANDIDATES):
-            await add_candidate(deps, workspace["id"], board["id"], CandidateCreate.model_validate(
+            await add_candidate(deps, workspace.id, board.id, CandidateCreate.model_validate(
                 {"name": f"c{n}", "platform": "Custom", "model_url": f"{upstream}/m/echo{n}/v1"}))
         deps.queue.start(runner(deps))
         started = time.perf_counter()
-        run = await runs.start_run(deps, workspace["id"], board["id"], None, "api")
+        run = await runs.start_run(deps, workspace.id, board.id, None, "api")
         await deps.queue.drain(timeout=600)
         seconds = time.perf_counter() - started
         await deps.queue.stop()
-        done = (await deps.documents.get(RUNS, run["id"])).data
-        assert done["status"] == "completed", done
-        assert all(entry["mean_score"] == 1.0 for entry in done["ranking"]), done["ranking"]
+        done = await Runs(deps.documents).get(run.id)
+        assert done is not None and done.status == "completed", done
+        assert all(entry["mean_score"] == 1.0 for entry in done.ranking or []), done.ranking
         await deps.chat.aclose()
         return seconds
 

@@ -18,7 +18,7 @@ from shared.services.workspaces import create_workspace, find_workspace
 
 async def _workspace_create(deps: Deps, args: argparse.Namespace) -> None:
     workspace = await create_workspace(deps, args.name, args.plan)
-    print(workspace["id"])
+    print(workspace.id)
 
 
 async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
@@ -26,9 +26,9 @@ async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
     workspace = await find_workspace(deps, args.workspace)
     if workspace is None:
         workspace = await create_workspace(deps, args.workspace, args.plan)
-        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
-    token, record = await create_api_token(deps, workspace["id"], args.name, scopes)
-    print(f"token {record['id']} for workspace {workspace['name']} with scopes {','.join(record['scopes'])}",
+        print(f"created workspace {workspace.name} ({workspace.id}, plan {workspace.plan})", file=sys.stderr)
+    token, record = await create_api_token(deps, workspace.id, args.name, scopes)
+    print(f"token {record.id} for workspace {workspace.name} with scopes {','.join(record.scopes)}",
           file=sys.stderr)
     print(token)
 
@@ -41,9 +41,9 @@ async def _session_create(deps: Deps, args: argparse.Namespace) -> None:
     workspace = await find_workspace(deps, args.workspace)
     if workspace is None:
         workspace = await create_workspace(deps, args.workspace, args.plan)
-        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
-    member = await add_member(deps, workspace["id"], dev_user_id(args.email), args.email.strip().lower(), args.role)
-    print(f"session for {member['email']} ({member['role']} of {workspace['name']}), "
+        print(f"created workspace {workspace.name} ({workspace.id}, plan {workspace.plan})", file=sys.stderr)
+    member = await add_member(deps, workspace.id, dev_user_id(args.email), args.email.strip().lower(), args.role)
+    print(f"session for {member.email} ({member.role} of {workspace.name}), "
           f"valid {args.ttl} s", file=sys.stderr)
     print(token)
 
@@ -56,12 +56,12 @@ async def _invite_create(deps: Deps, args: argparse.Namespace) -> None:
     workspace = await find_workspace(deps, args.workspace)
     if workspace is None:
         workspace = await create_workspace(deps, args.workspace, args.plan)
-        print(f"created workspace {workspace['name']} ({workspace['id']}, plan {workspace['plan']})", file=sys.stderr)
-    operator = Principal(workspace_id=workspace["id"], kind="session", role="owner", credential_id="cli")
+        print(f"created workspace {workspace.name} ({workspace.id}, plan {workspace.plan})", file=sys.stderr)
+    operator = Principal(workspace_id=workspace.id, kind="session", role="owner", credential_id="cli")
     pending = await invite(deps, operator, args.email, args.role)
-    print(f"{pending['email']} joins {workspace['name']} as {pending['role']} with their first signed-in request "
-          f"(invite valid until {pending['expires_at']})", file=sys.stderr)
-    print(pending["id"])
+    print(f"{pending.email} joins {workspace.name} as {pending.role} with their first signed-in request "
+          f"(invite valid until {pending.expires_at})", file=sys.stderr)
+    print(pending.id)
 
 
 def _serve(settings: Settings) -> None:

@@ -19,7 +19,7 @@ from shared.http.routes import Call, Route
 from shared.schemas.push import DueConsolidations
 from shared.schemas.runs import ReapedRuns
 from shared.schemas.schedules import DueRuns
-from shared.services import push_datasets, run_tasks, schedules
+from shared.services import push_datasets, run_reaper, schedules
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ JOBS: list[Job] = [
     Job("consolidate-due", "/api/push-datasets/consolidate-due", "*/10 * * * *", push_datasets.consolidate_due,
         "consolidated", "Consolidate every push dataset whose pending rows reached their event or age threshold",
         DueConsolidations),
-    Job("reap-stale-runs", "/api/leaderboard-runs/reap-stale", "*/5 * * * *", run_tasks.reap_stale_runs,
+    Job("reap-stale-runs", "/api/leaderboard-runs/reap-stale", "*/5 * * * *", run_reaper.reap_stale_runs,
         "reaped", "Finish runs that stopped making progress and queue again the ones whose start was never queued",
         ReapedRuns),
     Job("run-due", "/api/leaderboard-schedules/run-due", "*/5 * * * *", schedules.run_due,

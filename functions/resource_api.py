@@ -10,6 +10,7 @@ from functions.resource_runs import ROUTES as RUN_ROUTES
 from functions.runtime_api import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
+from shared.domain.leaderboard import Candidate
 from shared.http.family import Family
 from shared.http.routes import Call, Route
 from shared.schemas.candidates import CandidateCreate, CandidatePublic
@@ -19,18 +20,14 @@ from shared.schemas.models import BaseModelList, LeaderboardRef, ModelCreate, Mo
 from shared.services import candidates, leaderboards, models
 
 
-def _page(items: list[Any], total: int, query: PageQuery) -> dict[str, Any]:
-    return {"data": items, "count": total, "limit": query.limit, "offset": query.offset}
-
-
 async def list_leaderboards(call: Call[None]) -> dict[str, Any]:
     items, total = await leaderboards.list_leaderboards(call.deps, call.workspace_id, call.query.limit, call.query.offset)
-    return _page(items, total, call.query)
+    return Page.of(items, total, call.query)
 
 
 async def create_leaderboard(call: Call[LeaderboardCreate]) -> dict[str, Any]:
     created = await leaderboards.create_leaderboard(call.deps, call.workspace_id, call.body)
-    return await leaderboards.leaderboard_detail(call.deps, call.workspace_id, created["id"])
+    return await leaderboards.leaderboard_detail(call.deps, call.workspace_id, created.id)
 
 
 async def get_leaderboard(call: Call[None]) -> dict[str, Any]:
@@ -50,13 +47,11 @@ async def delete_leaderboard(call: Call[None]) -> dict[str, Any]:
 
 async def list_candidates(call: Call[None]) -> dict[str, Any]:
     items = await candidates.list_candidates(call.deps, call.workspace_id, call.path["leaderboard_id"])
-    window = items[call.query.offset: call.query.offset + call.query.limit]
-    return _page([candidates.public(c) for c in window], len(items), call.query)
+    return Page.window(items, call.query)
 
 
-async def add_candidate(call: Call[CandidateCreate]) -> dict[str, Any]:
-    added = await candidates.add_candidate(call.deps, call.workspace_id, call.path["leaderboard_id"], call.body)
-    return candidates.public(added)
+async def add_candidate(call: Call[CandidateCreate]) -> Candidate:
+    return await candidates.add_candidate(call.deps, call.workspace_id, call.path["leaderboard_id"], call.body)
 
 
 async def remove_candidate(call: Call[None]) -> dict[str, Any]:
@@ -67,7 +62,7 @@ async def remove_candidate(call: Call[None]) -> dict[str, Any]:
 
 async def list_models(call: Call[None]) -> dict[str, Any]:
     items, total = await models.list_models(call.deps, call.workspace_id, call.query.limit, call.query.offset)
-    return _page(items, total, call.query)
+    return Page.of(items, total, call.query)
 
 
 async def create_model(call: Call[ModelCreate]) -> dict[str, Any]:
@@ -89,8 +84,7 @@ async def delete_model(call: Call[None]) -> dict[str, Any]:
 
 async def model_leaderboards(call: Call[None]) -> dict[str, Any]:
     items = await models.model_leaderboards(call.deps, call.workspace_id, call.path["model_id"])
-    window = items[call.query.offset: call.query.offset + call.query.limit]
-    return _page(window, len(items), call.query)
+    return Page.window(items, call.query)
 
 
 async def list_base_models(call: Call[None]) -> dict[str, Any]:

@@ -11,14 +11,14 @@ from shared.schemas.fine_tunes import FineTuneRunPublic, FineTuneStart, FineTune
 from shared.services import fine_tunes
 
 
-async def start_fine_tune(call: Call[FineTuneStart]) -> dict[str, Any]:
+async def start_fine_tune(call: Call[FineTuneStart]) -> Any:
     return await fine_tunes.start(call.deps, call.workspace_id, call.path["model_id"], call.body)
 
 
 async def list_fine_tunes(call: Call[None]) -> dict[str, Any]:
     items, total = await fine_tunes.list_runs(call.deps, call.workspace_id, call.path["model_id"],
                                               call.query.limit, call.query.offset)
-    return {"data": items, "count": total, "limit": call.query.limit, "offset": call.query.offset}
+    return Page.of(items, total, call.query)
 
 
 async def sync_fine_tunes(call: Call[None]) -> dict[str, Any]:

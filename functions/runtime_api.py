@@ -11,19 +11,21 @@ import orjson
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from shared.auth import scopes as S
+from shared.domain.trace import Trace
 from shared.http.authenticate import PUSH_TOKEN_HEADER
 from shared.http.family import Family
-from shared.http.routes import Call, Route
+from shared.http.routes import Answer, Call, Route
 from shared.schemas.push import (
     ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
 )
 from shared.schemas.common import Page
 from shared.schemas.inference import (
-    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, OpenAIError, Trace, TraceQuery,
+    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, OpenAIError, TracePublic, TraceQuery,
 )
+
 from shared.schemas.runs import AutoLabels
 from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens, spend
-from shared.services.records import LEADERBOARDS, get_owned
+from shared.stores.leaderboards import Leaderboards
 
 BOARD = "/v1/leaderboard/{leaderboard_id}"
 
@@ -32,12 +34,11 @@ def _base_url(call: Call[Any]) -> str:
     return call.deps.settings.public_base_url.rstrip("/") or str(call.request.base_url).rstrip("/")
 
 
-async def push_rows(call: Call[PushBody]) -> Response:
+async def push_rows(call: Call[PushBody]) -> Answer:
     body, replayed = await push_datasets.push(
         call.deps, call.workspace_id, call.path["leaderboard_id"], call.body.root,
         call.request.headers.get("idempotency-key"))
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return JSONResponse(body, status_code=202, headers=headers)
+    return Answer(body, {"Idempotent-Replayed": "true"} if replayed else {})
 
 
 async def dataset_status(call: Call[None]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ async def download_dataset(call: Call[None]) -> Response:
     leaderboard_id = call.path["leaderboard_id"]
     await push_datasets.push_board(call.deps, call.workspace_id, leaderboard_id)
     pointer, chunks = await consolidation.read_dataset(call.deps, leaderboard_id)
-    etag = f'"v{pointer["version"] if pointer else 0}"'
+    etag = f'"v{pointer.version if pointer else 0}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if call.request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
@@ -62,17 +63,15 @@ async def consolidate_dataset(call: Call[None]) -> dict[str, Any]:
     return outcome.as_json()
 
 
-async def create_push_token(call: Call[PushTokenCreate]) -> Response:
+async def create_push_token(call: Call[PushTokenCreate]) -> dict[str, Any]:
     leaderboard_id = call.path["leaderboard_id"]
     await push_datasets.push_board(call.deps, call.workspace_id, leaderboard_id)
     token, record = await push_tokens.create_push_token(call.deps, call.workspace_id, leaderboard_id, call.body.name)
     base = _base_url(call)
-    return JSONResponse({
-        "id": record["id"], "name": record["name"], "token": token, "leaderboard_id": leaderboard_id,
-        "webhook_url": f"{base}/v1/leaderboard/{leaderboard_id}/dataset/push",
-        "dataset_url": f"{base}/v1/leaderboard/{leaderboard_id}/dataset",
-        "header": PUSH_TOKEN_HEADER, "created_at": record["created_at"],
-    }, status_code=201)
+    return {"id": record.id, "name": record.name, "token": token, "leaderboard_id": leaderboard_id,
+            "webhook_url": f"{base}/v1/leaderboard/{leaderboard_id}/dataset/push",
+            "dataset_url": f"{base}/v1/leaderboard/{leaderboard_id}/dataset",
+            "header": PUSH_TOKEN_HEADER, "created_at": record.created_at}
 
 
 async def revoke_push_tokens(call: Call[None]) -> dict[str, Any]:
@@ -83,7 +82,7 @@ async def revoke_push_tokens(call: Call[None]) -> dict[str, Any]:
 
 
 async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
-    board = await get_owned(call.deps, LEADERBOARDS, call.path["leaderboard_id"], call.workspace_id, "Leaderboard")
+    board = await Leaderboards(call.deps.documents).get_owned(call.path["leaderboard_id"], call.workspace_id)
     return await auto_labels.generate(call.deps, board)
 
 
@@ -93,11 +92,11 @@ def _budget_headers(budget: spend.Budget) -> dict[str, str]:
     return {"X-DrGero-Budget-State": budget.state, "X-DrGero-Budget-Remaining-Usd": f"{budget.remaining_usd:.6f}"}
 
 
-def _inference_headers(trace: dict[str, Any]) -> dict[str, str]:
-    headers = {"X-DrGero-Trace-Id": trace["id"], "X-DrGero-Fallback": "true" if trace["fallback"] else "false",
-               **_budget_headers(trace["budget"])}
-    if trace.get("candidate_id"):
-        headers["X-DrGero-Model"] = trace["candidate_id"]
+def _inference_headers(trace: Trace, budget: spend.Budget) -> dict[str, str]:
+    headers = {"X-DrGero-Trace-Id": trace.id, "X-DrGero-Fallback": "true" if trace.fallback else "false",
+               **_budget_headers(budget)}
+    if trace.candidate_id:
+        headers["X-DrGero-Model"] = trace.candidate_id
     return headers
 
 
@@ -106,17 +105,19 @@ def _budget_exceeded(exc: inference.BudgetExceeded) -> Response:
                         headers=_budget_headers(exc.budget))
 
 
-async def _server_sent(trace: dict[str, Any], chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _server_sent(trace: Trace, chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     """The chunks as OpenAI's server-sent events: `data: <json>` each, `data: [DONE]` after a whole answer."""
     async for chunk in chunks:
         yield b"data: " + orjson.dumps(chunk) + b"\n\n"
-    if trace["status"] == "ok":
+    if trace.status == "ok":
         yield b"data: [DONE]\n\n"
 
 
-async def _jsonl(pages: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+async def _traces_jsonl(pages: AsyncIterator[list[Trace]]) -> AsyncIterator[bytes]:
+    """Each trace as its public schema has it, one JSON object per line."""
     async for page in pages:
-        yield b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE) for item in page)
+        yield b"".join(orjson.dumps(TracePublic.model_validate(trace, from_attributes=True).model_dump(mode="json"),
+                                    option=orjson.OPT_APPEND_NEWLINE) for trace in page)
 
 
 # The trace and spend are saved before any answer leaves: Cloud Run throttles the CPU once
@@ -124,15 +125,15 @@ async def _jsonl(pages: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[by
 async def run_inference(call: Call[InferenceRequest]) -> Response:
     body = call.body.model_dump(exclude_none=True)
     try:
-        answer, trace = await inference.infer(call.deps, call.workspace_id, call.path["leaderboard_id"], body)
+        answer, trace, budget = await inference.infer(call.deps, call.workspace_id, call.path["leaderboard_id"], body)
     except inference.BudgetExceeded as exc:
         return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
         await inference.save_trace(call.deps, failed.trace)
-        return JSONResponse({"error": failed.code, "message": failed.message, "trace_id": failed.trace["id"]},
-                            status_code=502, headers=_inference_headers(failed.trace))
+        return JSONResponse({"error": failed.code, "message": failed.message, "trace_id": failed.trace.id},
+                            status_code=502, headers=_inference_headers(failed.trace, failed.budget))
     await inference.save_trace(call.deps, trace)
-    return JSONResponse(answer, headers=_inference_headers(trace))
+    return Answer(answer, _inference_headers(trace, budget))
 
 
 async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
@@ -140,31 +141,34 @@ async def chat_completions(call: Call[ChatCompletionsRequest]) -> Response:
     leaderboard_id = call.path["leaderboard_id"]
     try:
         if body.pop("stream", False):
-            trace, chunks = await inference.stream_completion(call.deps, call.workspace_id, leaderboard_id, body)
+            trace, budget, chunks = await inference.stream_completion(call.deps, call.workspace_id, leaderboard_id,
+                                                                      body)
             return StreamingResponse(_server_sent(trace, chunks), media_type="text/event-stream",
-                                     headers={**_inference_headers(trace), "Cache-Control": "no-cache"})
-        answer, trace = await inference.infer(call.deps, call.workspace_id, leaderboard_id, body)
+                                     headers={**_inference_headers(trace, budget), "Cache-Control": "no-cache"})
+        answer, trace, budget = await inference.infer(call.deps, call.workspace_id, leaderboard_id, body)
     except inference.BudgetExceeded as exc:
         return _budget_exceeded(exc)
     except inference.ProviderFailed as failed:
         await inference.save_trace(call.deps, failed.trace)
         return JSONResponse({"error": {"message": failed.message, "type": failed.code, "code": failed.code},
-                             "trace_id": failed.trace["id"]}, status_code=502, headers=_inference_headers(failed.trace))
+                             "trace_id": failed.trace.id}, status_code=502,
+                            headers=_inference_headers(failed.trace, failed.budget))
     await inference.save_trace(call.deps, trace)
-    return JSONResponse(inference.openai_completion(answer, trace, int(time.time())), headers=_inference_headers(trace))
+    return Answer(inference.openai_completion(answer, trace, int(time.time())), _inference_headers(trace, budget))
 
 
-async def list_traces(call: Call[None]) -> Response:
+async def list_traces(call: Call[None]) -> Any:
     query: TraceQuery = call.query
     filters = {"since": query.since, "until": query.until, "status": query.status, "candidate_id": query.model}
     leaderboard_id = call.path["leaderboard_id"]
     if query.format != "json":
-        await get_owned(call.deps, LEADERBOARDS, leaderboard_id, call.workspace_id, "Leaderboard")
-        return StreamingResponse(_jsonl(inference.every_trace(call.deps, call.workspace_id, leaderboard_id, filters)),
+        await Leaderboards(call.deps.documents).get_owned(leaderboard_id, call.workspace_id)
+        return StreamingResponse(_traces_jsonl(inference.every_trace(call.deps, call.workspace_id, leaderboard_id,
+                                                                     filters)),
                                  media_type="application/x-ndjson")
     items, total = await inference.list_traces(call.deps, call.workspace_id, leaderboard_id, filters,
                                                query.limit, query.offset)
-    return JSONResponse({"data": items, "count": total, "limit": query.limit, "offset": query.offset})
+    return Page.of(items, total, query)
 
 
 def push_route(path: str) -> Route:
@@ -196,7 +200,7 @@ ROUTES: list[Route] = [
           scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502),
           error_bodies=((502, OpenAIError),), alt_media_types=("text/event-stream",)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
-          scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[Trace], alt_media_types=("application/x-ndjson",)),
+          scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[TracePublic], alt_media_types=("application/x-ndjson",)),
     Route("DELETE", f"{BOARD}/dataset/tokens", revoke_push_tokens, "Revoke every push token of the leaderboard",
           scopes=(S.LEADERBOARDS_WRITE,), response=PushTokensRevoked, errors=(409,)),
 ]

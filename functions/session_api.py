@@ -16,7 +16,7 @@ from shared.http.routes import Call, Route
 from shared.schemas.common import Deleted, Page, PageQuery
 from shared.schemas.session import (
     ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, IntegrationCheck, IntegrationCheckResult,
-    IntegrationList, IntegrationPublic, IntegrationPut, InviteCreate, Invite, MembersView, Removed,
+    IntegrationList, IntegrationPublic, IntegrationPut, InviteCreate, InvitePublic, MembersView, Removed,
     RemoveTarget, RemoveTargetQuery,
 )
 from shared.services import api_tokens, integrations, members
@@ -24,16 +24,16 @@ from shared.services import api_tokens, integrations, members
 
 async def list_tokens(call: Call[None]) -> dict[str, Any]:
     items, total = await api_tokens.list_api_tokens(call.deps, call.workspace_id, call.query.limit, call.query.offset)
-    return {"data": items, "count": total, "limit": call.query.limit, "offset": call.query.offset}
+    return Page.of(items, total, call.query)
 
 
-async def create_token(call: Call[ApiTokenCreate]) -> dict[str, Any]:
+async def create_token(call: Call[ApiTokenCreate]) -> ApiTokenCreated:
     token, record = await api_tokens.create_api_token(
         call.deps, call.workspace_id, call.body.name, call.body.scopes or list(ALL_SCOPES))
-    return {**api_tokens.public(record), "token": token}
+    return ApiTokenCreated(**dict(ApiTokenPublic.model_validate(record, from_attributes=True)), token=token)
 
 
-async def revoke_token(call: Call[None]) -> dict[str, Any]:
+async def revoke_token(call: Call[None]) -> Any:
     return await api_tokens.revoke_api_token(call.deps, call.workspace_id, call.path["token_id"])
 
 
@@ -100,7 +100,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/invite-user", list_members, "List workspace members and pending invites", auth="session",
           scopes=(WORKSPACE_MEMBER,), response=MembersView),
     Route("POST", "/api/invite-user", invite_user, "Invite an email to the workspace with a role", auth="session",
-          scopes=ADMIN, body=InviteCreate, response=Invite, status=201, errors=(409,)),
+          scopes=ADMIN, body=InviteCreate, response=InvitePublic, status=201, errors=(409,)),
     Route("DELETE", "/api/invite-user", remove_user, "Remove a member or revoke an invite", auth="session",
           scopes=ADMIN, body=RemoveTarget, body_required=False, query=RemoveTargetQuery, response=Removed,
           errors=(404, 409)),

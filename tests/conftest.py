@@ -57,7 +57,7 @@ class Workspaces:
     async def headers(self, name: str = "acme", scopes: tuple[str, ...] = ALL_SCOPES,
                       plan: str = "pro") -> dict[str, str]:
         if name not in self.ids:
-            self.ids[name] = (await create_workspace(self.deps, name, plan))["id"]  # type: ignore[arg-type]
+            self.ids[name] = (await create_workspace(self.deps, name, plan)).id
         token, _ = await create_api_token(self.deps, self.ids[name], "test", list(scopes))
         return {"Authorization": f"Bearer {token}"}
 
@@ -65,7 +65,7 @@ class Workspaces:
                       plan: str = "pro") -> dict[str, str]:
         """Browser-session headers for a member of the workspace with this role."""
         if name not in self.ids:
-            self.ids[name] = (await create_workspace(self.deps, name, plan))["id"]  # type: ignore[arg-type]
+            self.ids[name] = (await create_workspace(self.deps, name, plan)).id
         email = email or f"{role}@{name}.example"
         await add_member(self.deps, self.ids[name], dev_user_id(email), email, role)
         return {"Authorization": f"Bearer {mint_dev_session(self.deps.settings, email)}",

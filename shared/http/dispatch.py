@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from shared.http.authenticate import authenticate
 from shared.errors import InvalidInput
 from shared.http.errors import HttpError, error_response, response_for
-from shared.http.routes import Call, Route
+from shared.http.routes import Answer, Call, Route
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,10 @@ class Dispatcher:
         body = await _parse_body(route, request, limit)
         call = Call(deps=deps, principal=principal, path=params, query=query, body=body, request=request)
         result = await route.handler(call)
-        if isinstance(result, Response):
+        if isinstance(result, Response):  # a stream, a file, or an error in a shape of its own
             return result
+        if isinstance(result, Answer):
+            return JSONResponse(public(route, result.body), status_code=route.status, headers=result.headers)
         return JSONResponse(public(route, result), status_code=route.status)
 
 
@@ -91,7 +93,9 @@ def public(route: Route, result: Any) -> Any:
     if route.response is not None:
         result = route.response.model_validate(result, from_attributes=True)
     if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
+        # Fields a service left out of a dict stay out (a push without rejections has no
+        # `rejections`); an aggregate read through the schema sets every field it declares.
+        return result.model_dump(mode="json", exclude_unset=True)
     return result
 
 

@@ -36,6 +36,14 @@ class Call(Generic[B]):
         return self.principal.workspace_id
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A success answer with headers of its own; its body still goes through the route's response schema."""
+
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 Handler = Callable[[Call[Any]], Awaitable[Any]]
 
 

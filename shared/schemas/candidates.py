@@ -42,6 +42,7 @@ class CandidatePublic(ApiOutput):
     model_id: str | None
     auth_type: str
     auth_header_name: str | None
-    token: str | None = Field(description="Redacted: only the last four characters are shown.")
+    token: str | None = Field(validation_alias=AliasChoices("token", "token_hint"),
+                              description="Redacted: only the last four characters are shown.")
     has_token: bool
     created_at: str

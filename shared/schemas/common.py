@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
@@ -43,6 +44,16 @@ class Page(ApiOutput, Generic[T]):
     count: int = Field(description="Total number of matching items, across all pages.")
     limit: int
     offset: int
+
+    @staticmethod
+    def of(items: Sequence[Any], count: int, query: PageQuery) -> dict[str, Any]:
+        """The list envelope of one page the store already cut; the route's Page[X] validates the items."""
+        return {"data": list(items), "count": count, "limit": query.limit, "offset": query.offset}
+
+    @staticmethod
+    def window(items: Sequence[Any], query: PageQuery) -> dict[str, Any]:
+        """The envelope of a page cut from a short list held whole (a leaderboard's candidates)."""
+        return Page.of(items[query.offset: query.offset + query.limit], len(items), query)
 
 
 class Deleted(ApiOutput):

@@ -73,7 +73,7 @@ class TraceQuery(ApiInput):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-class Trace(ApiOutput):
+class TracePublic(ApiOutput):
     id: str
     leaderboard_id: str
     candidate_id: str | None

@@ -90,7 +90,7 @@ class AnnotationCreate(ApiInput):
     comment: str | None = Field(None, max_length=5_000)
 
 
-class Annotation(ApiOutput):
+class AnnotationPublic(ApiOutput):
     id: str = Field(description="The item id to score.")
     run_id: str
     candidate_id: str

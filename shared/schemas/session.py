@@ -34,7 +34,7 @@ class ApiTokenCreated(ApiTokenPublic):
     token: str = Field(description="The token itself, shown only in this response.")
 
 
-class Member(ApiOutput):
+class MemberPublic(ApiOutput):
     id: str
     user_id: str
     email: str
@@ -42,7 +42,7 @@ class Member(ApiOutput):
     created_at: str
 
 
-class Invite(ApiOutput):
+class InvitePublic(ApiOutput):
     id: str
     email: str
     role: Role
@@ -52,8 +52,8 @@ class Invite(ApiOutput):
 
 
 class MembersView(ApiOutput):
-    members: list[Member]
-    invites: list[Invite]
+    members: list[MemberPublic]
+    invites: list[InvitePublic]
 
 
 class InviteCreate(ApiInput):

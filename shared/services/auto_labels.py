@@ -15,15 +15,15 @@ from typing import Any
 
 import orjson
 
-from shared.ports import Deps
+from shared.domain.leaderboard import Leaderboard
+from shared.domain.run import Run
 from shared.errors import ConflictError
-from shared.ports import Data
-from shared.ports import ProviderError
+from shared.ports import Data, Deps, ProviderError
+from shared.services import runs
+from shared.services.consolidation import consolidate
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, judge_endpoint
-from shared.services.records import now_iso
-
-LABEL_SETS = "dataset_labels"
+from shared.stores.leaderboards import Leaderboards
 LABEL_SYSTEM = "Answer the task below as well as you can. Reply with the answer only."
 
 
@@ -44,18 +44,18 @@ async def labels_for(deps: Deps, leaderboard_id: str, description: dict[str, Any
     return {entry["row_id"]: entry["expected"] for entry in map(json.loads, data.splitlines()) if entry.get("expected")}
 
 
-async def generate(deps: Deps, board: Data) -> dict[str, Any]:
+async def generate(deps: Deps, board: Leaderboard) -> dict[str, Any]:
     """Label every row of the current dataset that has no expected answer; returns the counts."""
     try:
         rows, description = await dataset_rows(deps, board)
-        eval_metadata = board.get("eval_metadata") or {}
-        labeler = await judge_endpoint(deps, board["workspace_id"], {
+        eval_metadata = board.eval_metadata
+        labeler = await judge_endpoint(deps, board.workspace_id, {
             "judge_provider": eval_metadata.get("labeler_provider") or eval_metadata.get("judge_provider"),
             "judge_model": eval_metadata.get("labeler_model") or eval_metadata.get("judge_model"),
             "judge_url": eval_metadata.get("labeler_url") or eval_metadata.get("judge_url")})
     except (DatasetUnavailable, EndpointUnavailable) as exc:
         raise ConflictError(f"Cannot label: {exc}", code="labels_unavailable") from None
-    existing = await labels_for(deps, board["id"], description)
+    existing = await labels_for(deps, board.id, description)
     missing = [row async for row in rows if not row.get("expected") and row["id"] not in existing]
     counts = {"rows": 0, "already_labeled": len(existing), "labeled": 0, "failed": 0, "failures": []}
     limit = asyncio.Semaphore(deps.settings.candidate_concurrency)
@@ -79,26 +79,22 @@ async def generate(deps: Deps, board: Data) -> dict[str, Any]:
             counts["labeled"] += 1
     body = b"".join(orjson.dumps({"row_id": row_id, "expected": text}, option=orjson.OPT_APPEND_NEWLINE)
                     for row_id, text in existing.items())
-    key = label_key(board["id"], description)
+    key = label_key(board.id, description)
     await deps.blobs.put(key, body, content_type="application/x-ndjson")
-    record = {"leaderboard_id": board["id"], "workspace_id": board["workspace_id"], "dataset": description,
-              "blob_key": key, "labels": len(existing), "updated_at": now_iso(deps)}
-    await deps.documents.set(LABEL_SETS, board["id"], record)
     counts["rows"] = len(missing) + counts["already_labeled"]
     counts["failures"] = counts["failures"][:20]
-    return {"leaderboard_id": board["id"], "dataset": description, "labels": len(existing), **counts}
+    return {"leaderboard_id": board.id, "dataset": description, "labels": len(existing), **counts}
 
 
 async def improve_and_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
-                          run_source: str) -> dict[str, Any]:
-    """Consolidate pending rows, label rows without an expected answer, then run without empty or repeated rows."""
-    from shared.services import runs
-    from shared.services.consolidation import consolidate
-    from shared.services.records import LEADERBOARDS, get_owned
+                          run_source: str) -> tuple[Run, dict[str, Any]]:
+    """Consolidate pending rows, label rows without an expected answer, then run without empty or repeated rows.
 
-    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+    Returns the run and what each step did.
+    """
+    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
     steps: dict[str, Any] = {"consolidation": None, "labels": None}
-    if board["dataset_type"] == "PUSH":
+    if board.is_push:
         steps["consolidation"] = (await consolidate(deps, board)).as_json()
     try:
         steps["labels"] = await generate(deps, board)
@@ -106,4 +102,4 @@ async def improve_and_run(deps: Deps, workspace_id: str, leaderboard_id: str, mo
         steps["labels"] = {"error": exc.code, "message": exc.message}
     run = await runs.start_run(deps, workspace_id, leaderboard_id, model_ids, run_source, trigger="improve-dataset",
                                improve=True)
-    return {**run, "improvements": steps}
+    return run, steps

@@ -3,41 +3,38 @@
 from __future__ import annotations
 
 from shared.auth.secrets import redact
-from shared.ports import Deps
+from shared.domain.leaderboard import Candidate, Leaderboard
+from shared.domain.times import iso
 from shared.domain.urls import unsafe_url_reason
-from shared.errors import ConflictError, InvalidInput, NotFoundError
-from shared.ports import Data
+from shared.errors import ConflictError, InvalidInput
+from shared.ports import Deps
 from shared.schemas.candidates import CandidateCreate
-from shared.services.records import CANDIDATES, LEADERBOARDS, MODELS, all_of, get_owned, now_iso
 from shared.services.workspaces import FREE_MAX_CANDIDATES, require_entitlement
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.models import OwnModels
 
 
-async def list_candidates(deps: Deps, workspace_id: str, leaderboard_id: str) -> list[Data]:
-    await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    return await all_of(deps, CANDIDATES, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id})
+async def list_candidates(deps: Deps, workspace_id: str, leaderboard_id: str) -> list[Candidate]:
+    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    return await Candidates(deps.documents).of(board)
 
 
-async def add_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, body: CandidateCreate) -> Data:
+async def add_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, body: CandidateCreate) -> Candidate:
     """Validate and attach a candidate; the free plan allows three per leaderboard."""
     existing = await list_candidates(deps, workspace_id, leaderboard_id)
     if len(existing) >= FREE_MAX_CANDIDATES:
         await require_entitlement(deps, workspace_id, "more_candidates")
     await _check_target(deps, workspace_id, body)
-    key = (body.platform, body.model_id if body.platform == "Dr.Gero" else body.model_url)
-    if any((c["platform"], c["model_id"] if c["platform"] == "Dr.Gero" else c["model_url"]) == key
-           for c in existing):
+    own = body.platform == "Dr.Gero"
+    candidate = Candidate(
+        id=deps.ids.new_id(), workspace_id=workspace_id, leaderboard_id=leaderboard_id, name=body.name,
+        platform=body.platform, model_url=None if own else body.model_url, model_id=body.model_id if own else None,
+        auth_type=body.auth_type, auth_header_name=body.auth_header_name,
+        token_sealed=deps.sealer.seal(body.token) if body.token else None, token_hint=redact(body.token),
+        created_at=iso(deps.clock.now()))
+    if any(other.identity == candidate.identity for other in existing):
         raise ConflictError("This model is already a candidate of the leaderboard.", code="duplicate_candidate")
-    data = {
-        "id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-        "name": body.name, "platform": body.platform,
-        "model_url": body.model_url if body.platform != "Dr.Gero" else None,
-        "model_id": body.model_id if body.platform == "Dr.Gero" else None,
-        "auth_type": body.auth_type, "auth_header_name": body.auth_header_name,
-        "token_sealed": deps.sealer.seal(body.token) if body.token else None,
-        "token_hint": redact(body.token), "created_at": now_iso(deps),
-    }
-    await deps.documents.create(CANDIDATES, data["id"], data)
-    return data
+    return await Candidates(deps.documents).create(candidate)
 
 
 async def _check_target(deps: Deps, workspace_id: str, body: CandidateCreate) -> None:
@@ -46,8 +43,8 @@ async def _check_target(deps: Deps, workspace_id: str, body: CandidateCreate) ->
     if body.platform == "Dr.Gero":
         if not body.model_id:
             raise InvalidInput.field("model_id", "required for Dr.Gero models")
-        doc = await deps.documents.get(MODELS, body.model_id)
-        if doc is None or doc.data["workspace_id"] != workspace_id:
+        model = await OwnModels(deps.documents).get(body.model_id)
+        if model is None or model.workspace_id != workspace_id:
             raise InvalidInput.field("model_id", "is not a model of this workspace")
         return
     if not body.model_url:
@@ -62,15 +59,17 @@ async def _check_target(deps: Deps, workspace_id: str, body: CandidateCreate) ->
 
 async def remove_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, candidate_id: str) -> None:
     """Detach a candidate; a leaderboard that had chosen it goes back to no choice."""
-    leaderboard = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    candidate = await get_owned(deps, CANDIDATES, candidate_id, workspace_id, "Candidate model")
-    if candidate["leaderboard_id"] != leaderboard_id:
-        raise NotFoundError(f"Candidate model {candidate_id} not found.")
-    await deps.documents.delete(CANDIDATES, candidate_id)
-    if leaderboard.get("chosen_leaderboard_model_id") == candidate_id:
-        await deps.documents.update(LEADERBOARDS, leaderboard_id, {"chosen_leaderboard_model_id": None})
+    boards = Leaderboards(deps.documents)
+    board = await boards.get_owned(leaderboard_id, workspace_id)
+    candidates = Candidates(deps.documents)
+    await candidates.delete((await candidates.get_on(candidate_id, board)).id)
+    if board.chosen_leaderboard_model_id == candidate_id:
+        await boards.change(leaderboard_id, _unchoose(candidate_id))
 
 
-def public(data: Data) -> Data:
-    """The candidate as clients see it: token redacted, never the sealed value."""
-    return {**data, "token": data.get("token_hint"), "has_token": bool(data.get("token_sealed"))}
+def _unchoose(candidate_id: str):
+    def apply(board: Leaderboard) -> None:
+        if board.chosen_leaderboard_model_id == candidate_id:
+            board.chosen_leaderboard_model_id = None
+
+    return apply

@@ -34,10 +34,12 @@ from typing import IO, Any
 
 import orjson
 
-from shared.ports import Deps
+from shared.domain.leaderboard import Leaderboard
+from shared.domain.push_dataset import PushDataset
+from shared.domain.times import iso
 from shared.errors import ConflictError
-from shared.ports import AlreadyExists, Data, Doc, NotFound, Order, PreconditionFailed, Query
-from shared.services.records import PUSH_BATCHES, PUSH_DATASETS, now_iso
+from shared.ports import AlreadyExists, Data, Deps, NotFound, PreconditionFailed
+from shared.stores.push_datasets import PushBatches, PushDatasets
 
 MAX_BATCHES_PER_VERSION = 20_000
 BATCH_PAGE = 500
@@ -80,53 +82,46 @@ class Outcome:
                 "consolidated_at": self.consolidated_at}
 
 
-def pending_query(leaderboard_id: str, **window: Any) -> Query:
-    return Query(PUSH_BATCHES, where={"leaderboard_id": leaderboard_id, "state": "pending"},
-                 order_by=(Order("created_at"),), **window)
-
-
-async def consolidate(deps: Deps, board: Data) -> Outcome:
+async def consolidate(deps: Deps, board: Leaderboard) -> Outcome:
     """Fold every pending batch of a PUSH leaderboard into a new dataset version."""
-    leaderboard_id = board["id"]
-    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
-    current = pointer.data if pointer else {}
-    if current and not current.get("marked"):
-        await _mark_consolidated(deps, await _manifest(deps, current))
-    batches = [doc.data for doc in await deps.documents.query(pending_query(
-        leaderboard_id, limit=MAX_BATCHES_PER_VERSION, select=("id", "row_count", "created_at")))]
-    outcome = Outcome(leaderboard_id, current.get("version", 0), current.get("rows", 0),
-                      consolidated_at=current.get("consolidated_at"))
+    pointers, batch_store = PushDatasets(deps.documents), PushBatches(deps.documents)
+    pointer = await pointers.get(board.id)
+    if pointer is not None and not pointer.marked:
+        await _mark_consolidated(deps, await _manifest(deps, pointer))
+    batches = [doc.data for doc in await deps.documents.query(batch_store.pending(
+        board.id, limit=MAX_BATCHES_PER_VERSION, select=("id", "row_count", "created_at")))]
+    current = pointer or PushDataset(id=board.id, workspace_id=board.workspace_id, leaderboard_id=board.id)
+    outcome = Outcome(board.id, current.version, current.rows, consolidated_at=current.consolidated_at)
     if not batches:
         return outcome
-    version = outcome.version + 1
-    base = f"datasets/{leaderboard_id}/v{version:08d}-{deps.ids.new_id()[:8]}"
+    version = current.version + 1
+    base = f"datasets/{board.id}/v{version:08d}-{deps.ids.new_id()[:8]}"
     written = await _write_version(deps, board, current, batches, base)
     ids = [batch["id"] for batch in batches]
     await deps.blobs.put(f"{base}.batches.json", json.dumps(ids).encode(), if_generation=0,
                          content_type="application/json")
     accepted = sum(batch["row_count"] for batch in batches)
-    new_pointer = {
-        "workspace_id": board["workspace_id"], "leaderboard_id": leaderboard_id, "version": version,
-        "blob_key": f"{base}.jsonl", "keys_key": f"{base}.keys", "manifest_key": f"{base}.batches.json",
-        "previous_blob_key": current.get("blob_key"), "rows": written.rows,
-        "consolidated_accepted": current.get("consolidated_accepted", 0) + accepted,
-        "consolidated_at": now_iso(deps), "marked": False,
-    }
-    committed = await _commit(deps, pointer, new_pointer, base)
+    consolidated_at = iso(deps.clock.now())
+    new = current.model_copy(update={
+        "version": version, "blob_key": f"{base}.jsonl", "keys_key": f"{base}.keys",
+        "manifest_key": f"{base}.batches.json", "previous_blob_key": current.blob_key, "rows": written.rows,
+        "consolidated_accepted": current.consolidated_accepted + accepted, "consolidated_at": consolidated_at,
+        "marked": False})
+    new._revision = current.revision
+    committed = await _commit(deps, new, base)
     await _mark_consolidated(deps, ids)
+    committed.marked = True
     with contextlib.suppress(PreconditionFailed):  # a newer version took over; it marks its own
-        await deps.documents.update(PUSH_DATASETS, leaderboard_id, {"marked": True}, if_version=committed.version)
-    await _retire_old_versions(deps, leaderboard_id, version)
+        await pointers.save(committed)
+    await _retire_old_versions(deps, board.id, version)
     written.version, written.batches, written.changed = version, len(batches), True
-    written.consolidated_at = new_pointer["consolidated_at"]
+    written.consolidated_at = consolidated_at
     return written
 
 
-async def _commit(deps: Deps, pointer: Doc | None, new_pointer: Data, base: str) -> Doc:
+async def _commit(deps: Deps, new: PushDataset, base: str) -> PushDataset:
     try:
-        if pointer is None:
-            return await deps.documents.create(PUSH_DATASETS, new_pointer["leaderboard_id"], new_pointer)
-        return await deps.documents.update(PUSH_DATASETS, pointer.id, new_pointer, if_version=pointer.version)
+        return await PushDatasets(deps.documents).save(new)  # created, or moved from the version it was read at
     except (AlreadyExists, PreconditionFailed):
         for suffix in (".jsonl", ".keys", ".batches.json"):
             await deps.blobs.delete(base + suffix)
@@ -134,10 +129,10 @@ async def _commit(deps: Deps, pointer: Doc | None, new_pointer: Data, base: str)
                             code="consolidation_conflict") from None
 
 
-async def _manifest(deps: Deps, current: Data) -> list[str]:
-    if not current.get("manifest_key"):
+async def _manifest(deps: Deps, pointer: PushDataset) -> list[str]:
+    if not pointer.manifest_key:
         return []
-    data, _ = await deps.blobs.get(current["manifest_key"])
+    data, _ = await deps.blobs.get(pointer.manifest_key)
     return json.loads(data)
 
 
@@ -146,9 +141,10 @@ async def _mark_consolidated(deps: Deps, batch_ids: list[str]) -> None:
 
     The batch keeps its response, so a late retry of the push still replays it.
     """
+    batches = PushBatches(deps.documents)
     for batch_id in batch_ids:
         try:
-            await deps.documents.update(PUSH_BATCHES, batch_id, {"state": "consolidated", "rows": []})
+            await batches.update(batch_id, {"state": "consolidated", "rows": []})
         except NotFound:
             pass  # deleted with its leaderboard
 
@@ -180,29 +176,30 @@ class _Spool:
         self.digests.close()
 
 
-async def _write_version(deps: Deps, board: Data, current: Data, batches: list[Data], base: str) -> Outcome:
-    outcome = Outcome(board["id"], 0, 0)
-    seen: set[bytes] | None = set() if board.get("dedupe", True) else None
+async def _write_version(deps: Deps, board: Leaderboard, current: PushDataset, batches: list[Data],
+                         base: str) -> Outcome:
+    outcome = Outcome(board.id, 0, 0)
+    seen: set[bytes] | None = set() if board.dedupe else None
     spool = _Spool()
+    batch_store = PushBatches(deps.documents)
     try:
-        if current.get("blob_key"):
+        if current.blob_key:
             await _spool_current(deps, current, spool, seen)
-        for batch in batches:
-            doc = await deps.documents.get(PUSH_BATCHES, batch["id"])
-            if doc is None:
+        for summary in batches:
+            batch = await batch_store.get(summary["id"])
+            if batch is None:
                 continue
-            for index, row in enumerate(doc.data["rows"]):
+            for index, row in enumerate(batch.rows):
                 digest = row_digest(row)
                 if seen is not None:
                     if digest in seen:
                         outcome.deduplicated += 1
                         continue
                     seen.add(digest)
-                spool.add(orjson.dumps(stored_row(row, batch["id"], index), option=orjson.OPT_APPEND_NEWLINE),
-                          digest)
+                spool.add(orjson.dumps(stored_row(row, batch.id, index), option=orjson.OPT_APPEND_NEWLINE), digest)
                 outcome.merged += 1
         seen = None  # free the identities before uploading
-        cap = board.get("max_samples_to_gather") or spool.count
+        cap = board.max_samples_to_gather
         skip = max(0, spool.count - cap)
         outcome.dropped, outcome.rows = skip, spool.count - skip
         await deps.blobs.write_stream(f"{base}.jsonl", _from(spool.lines, skip, None), if_generation=0,
@@ -213,10 +210,10 @@ async def _write_version(deps: Deps, board: Data, current: Data, batches: list[D
     return outcome
 
 
-async def _spool_current(deps: Deps, current: Data, spool: _Spool, seen: set[bytes] | None) -> None:
+async def _spool_current(deps: Deps, current: PushDataset, spool: _Spool, seen: set[bytes] | None) -> None:
     """Copy the current version's lines as bytes, and its digests from the sidecar."""
-    digests = _records(deps.blobs.read_stream(current["keys_key"], chunk_size=STREAM_CHUNK), DIGEST_BYTES)
-    async for line in lines(deps.blobs.read_stream(current["blob_key"], chunk_size=STREAM_CHUNK)):
+    digests = _records(deps.blobs.read_stream(current.keys_key or "", chunk_size=STREAM_CHUNK), DIGEST_BYTES)
+    async for line in lines(deps.blobs.read_stream(current.blob_key or "", chunk_size=STREAM_CHUNK)):
         digest = await anext(digests)
         if seen is not None:
             seen.add(digest)
@@ -257,9 +254,9 @@ async def _from(spool: IO[bytes], skip: int, record_size: int | None) -> AsyncIt
         yield chunk
 
 
-async def read_dataset(deps: Deps, leaderboard_id: str) -> tuple[Data | None, AsyncIterator[bytes] | None]:
+async def read_dataset(deps: Deps, leaderboard_id: str) -> tuple[PushDataset | None, AsyncIterator[bytes] | None]:
     """The current version's pointer and a stream of its JSONL bytes (None before the first)."""
-    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
-    if pointer is None:
-        return None, None
-    return pointer.data, deps.blobs.read_stream(pointer.data["blob_key"], chunk_size=STREAM_CHUNK)
+    pointer = await PushDatasets(deps.documents).get(leaderboard_id)
+    if pointer is None or not pointer.blob_key:
+        return pointer, None
+    return pointer, deps.blobs.read_stream(pointer.blob_key, chunk_size=STREAM_CHUNK)

@@ -11,19 +11,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import random
 import socket
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from shared.ports import Deps
+from shared.domain.leaderboard import Leaderboard
 from shared.domain.push_rows import Rejection, normalize
 from shared.domain.urls import ip_is_internal, unsafe_url_reason
 from shared.errors import InvalidInput
 from shared.ports import Data, FetchFailed
 from shared.services.consolidation import lines, read_dataset
-from shared.services.records import now_iso
+from shared.domain.times import iso
 
 CACHE = "hf_cache"
 CHUNK = 256 * 1024
@@ -113,22 +116,24 @@ async def fetch_huggingface(deps: Deps, url: str) -> str:
 
             await deps.blobs.write_stream(key, body(), content_type="application/x-ndjson")
             await deps.documents.set(CACHE, hashlib.sha256(url.encode()).hexdigest(), {
-                "url": url, "etag": answer.headers.get("etag"), "bytes": size, "fetched_at": now_iso(deps)})
+                "url": url, "etag": answer.headers.get("etag"), "bytes": size, "fetched_at": iso(deps.clock.now())})
     except FetchFailed as exc:
         raise DatasetUnavailable(f"{url} could not be fetched: {exc}") from exc
     return key
 
 
-async def dataset_rows(deps: Deps, board: Data) -> tuple[AsyncIterator[Data], dict[str, Any]]:
+async def dataset_rows(deps: Deps, board: Leaderboard) -> tuple[AsyncIterator[Data], dict[str, Any]]:
     """The rows of a leaderboard's dataset and a description of what was read, for the run."""
-    if board["dataset_type"] == "PUSH":
-        pointer, chunks = await read_dataset(deps, board["id"])
-        if chunks is None:
+    if board.is_push:
+        pointer, chunks = await read_dataset(deps, board.id)
+        if pointer is None or chunks is None:
             raise DatasetUnavailable("The PUSH dataset has no consolidated rows yet.")
-        return rows_from_jsonl(chunks, "push"), {"type": "PUSH", "version": pointer["version"]}
-    key = await fetch_huggingface(deps, board["dataset_url"])
+        return rows_from_jsonl(chunks, "push"), {"type": "PUSH", "version": pointer.version}
+    if not board.dataset_url:
+        raise DatasetUnavailable("The leaderboard has no dataset URL.")
+    key = await fetch_huggingface(deps, board.dataset_url)
     return (rows_from_jsonl(deps.blobs.read_stream(key, chunk_size=CHUNK), "row"),
-            {"type": "GET", "url": board["dataset_url"]})
+            {"type": "GET", "url": board.dataset_url})
 
 
 SAMPLE_BYTES = 256 * 1024
@@ -210,3 +215,36 @@ async def _first_bytes(deps: Deps, url: str, report: dict[str, Any]) -> bytes | 
         return None
     report["reachable"] = True
     return answer.body
+
+
+AUTO_LIMIT_ROWS = 1000
+
+
+async def limited(rows: AsyncIterator[Data], limit: Data) -> AsyncIterator[Data]:
+    """A scheduled run's dataset limit: the last N rows, or N drawn at random (seeded), in dataset order.
+
+    `auto` means AUTO_LIMIT_ROWS rows. Only N rows are held in memory at once.
+    """
+    size = AUTO_LIMIT_ROWS if limit.get("auto") else limit["rows"]
+    if limit.get("algorithm") == "RANDOM":
+        rng, kept = random.Random(limit.get("seed") or 0), []
+        async for index, row in _enumerate(rows):  # reservoir sampling keeps each row with equal chance
+            if len(kept) < size:
+                kept.append((index, row))
+            elif (slot := rng.randrange(index + 1)) < size:
+                kept[slot] = (index, row)
+        for _, row in sorted(kept, key=lambda pair: pair[0]):
+            yield row
+        return
+    last: deque[Data] = deque(maxlen=size)
+    async for row in rows:
+        last.append(row)
+    for row in last:
+        yield row
+
+
+async def _enumerate(rows: AsyncIterator[Data]) -> AsyncIterator[tuple[int, Data]]:
+    index = 0
+    async for row in rows:
+        yield index, row
+        index += 1

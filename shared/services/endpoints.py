@@ -14,16 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.ports import Deps
-from shared.errors import InvalidInput
-from shared.ports import Data
+from shared.domain.leaderboard import Candidate
 from shared.domain.platforms import auth_headers, openrouter_headers
-from shared.ports import Endpoint
+from shared.domain.workspace import Integration
+from shared.errors import InvalidInput
+from shared.ports import Deps, Endpoint
 from shared.services.datasets import DatasetUnavailable, check_outbound_url
-from shared.services.records import MODELS
-
-INTEGRATIONS = "integrations"
-
+from shared.stores.models import OwnModels
+from shared.stores.workspaces import Integrations
 
 class EndpointUnavailable(Exception):
     """The candidate cannot be called (no key, model not deployed); recorded per row."""
@@ -31,45 +29,43 @@ class EndpointUnavailable(Exception):
 
 async def workspace_key(deps: Deps, workspace_id: str, provider: str) -> str | None:
     """A workspace's stored provider key (sealed at rest), if it set one."""
-    doc = await deps.documents.get(INTEGRATIONS, f"{workspace_id}.{provider}")
-    if doc is None or not doc.data.get("key_sealed"):
-        return None
-    return deps.sealer.open(doc.data["key_sealed"])
+    found = await Integrations(deps.documents).get(Integration.id_for(workspace_id, provider))
+    return deps.sealer.open(found.key_sealed) if found is not None else None
 
 
-def _token(deps: Deps, candidate: Data) -> str | None:
-    return deps.sealer.open(candidate["token_sealed"]) if candidate.get("token_sealed") else None
+def _token(deps: Deps, candidate: Candidate) -> str | None:
+    return deps.sealer.open(candidate.token_sealed) if candidate.token_sealed else None
 
 
-async def candidate_endpoint(deps: Deps, candidate: Data) -> Endpoint:
+async def candidate_endpoint(deps: Deps, candidate: Candidate) -> Endpoint:
     """Where and how to call the candidate; a URL its user typed is checked now, at call time."""
     endpoint = await _endpoint(deps, candidate)
     await _refuse_internal(deps, endpoint)
     return endpoint
 
 
-async def _endpoint(deps: Deps, candidate: Data) -> Endpoint:
+async def _endpoint(deps: Deps, candidate: Candidate) -> Endpoint:
     settings = deps.settings
-    platform, url, token = candidate["platform"], candidate.get("model_url"), _token(deps, candidate)
+    platform, url, token = candidate.platform, candidate.model_url, _token(deps, candidate)
     if platform == "OpenRouter":
-        key = token or await workspace_key(deps, candidate["workspace_id"], "openrouter") or settings.openrouter_api_key
+        key = token or await workspace_key(deps, candidate.workspace_id, "openrouter") or settings.openrouter_api_key
         if not key:
             raise EndpointUnavailable("No OpenRouter key: set one on the candidate or the workspace.")
         return Endpoint(settings.openrouter_base_url, url, openrouter_headers(key, settings.public_base_url or None))
     if platform == "HuggingFace":
-        key = token or await workspace_key(deps, candidate["workspace_id"], "huggingface") or settings.huggingface_token
+        key = token or await workspace_key(deps, candidate.workspace_id, "huggingface") or settings.huggingface_token
         headers = auth_headers("bearer", key)
         if url and url.startswith(("http://", "https://")):
             return Endpoint(url, None, headers, user_supplied=True)
         return Endpoint(settings.huggingface_router_url, url, headers)
     if platform == "Custom":
-        return Endpoint(url, None, auth_headers(candidate.get("auth_type") or "bearer", token,
-                                               candidate.get("auth_header_name")), user_supplied=True)
-    model = await deps.documents.get(MODELS, candidate["model_id"])
-    if model is None or not model.data.get("endpoint_url"):
+        return Endpoint(url, None, auth_headers(candidate.auth_type, token, candidate.auth_header_name),
+                        user_supplied=True)
+    model = await OwnModels(deps.documents).get(candidate.model_id or "")
+    if model is None or not model.endpoint_url:
         raise EndpointUnavailable("This Dr.Gero model has no deployed endpoint yet (fine-tune it first).")
     # The serving URL and key are the deployment's (set when a fine-tune succeeded), not a user's.
-    return Endpoint(model.data["endpoint_url"], model.data.get("fine_tuned_model"),
+    return Endpoint(model.endpoint_url, model.fine_tuned_model,
                     auth_headers("bearer", token or settings.fine_tune_api_key or None))
 
 
@@ -87,10 +83,11 @@ async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str,
     """The judge: the leaderboard's judge_provider/judge_model, or the deployment's default."""
     provider = eval_metadata.get("judge_provider") or deps.settings.default_judge_provider
     model = eval_metadata.get("judge_model") or deps.settings.default_judge_model
-    judge = {"workspace_id": workspace_id, "platform": _platform(provider), "model_url": model,
-             "auth_type": "bearer", "token_sealed": None}
-    if judge["platform"] == "Custom":
-        judge["model_url"] = eval_metadata.get("judge_url") or model
+    platform = _platform(provider)
+    # The judge is called like a candidate of the workspace that has no token of its own.
+    judge = Candidate(id="judge", workspace_id=workspace_id, leaderboard_id="", name="judge", platform=platform,
+                      model_url=eval_metadata.get("judge_url") or model if platform == "Custom" else model,
+                      created_at="")
     return await candidate_endpoint(deps, judge)
 
 

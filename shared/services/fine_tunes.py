@@ -14,28 +14,28 @@ from typing import Any
 
 import orjson
 
-from shared.ports import Deps
 from shared.domain.base_models import BASE_MODEL_IDS
-from shared.domain.leaderboard import effective_prompt, fill_prompt
+from shared.domain.leaderboard import Leaderboard, fill_prompt
+from shared.domain.own_model import ACTIVE, FineTuneRun
+from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput, ServiceUnavailable, UpstreamUnavailable
-from shared.ports import Data, FineTuneJob, FineTuneRejected, Order, Query, Transaction, Unavailable
+from shared.ports import Data, Deps, FineTuneJob, FineTuneRejected, FineTuner, Transaction, Unavailable
 from shared.schemas.fine_tunes import FineTuneStart
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.models import get_model
-from shared.services.records import LEADERBOARDS, MODELS, get_owned, now_iso, page
+from shared.stores.leaderboards import Leaderboards
+from shared.stores.models import FineTuneRuns, OwnModels
 
-FINE_TUNE_RUNS = "fine_tune_runs"
-ACTIVE = ("queued", "running")
 MAX_TRAINING_BYTES = 64 * 1024 * 1024
 
 
-async def training_file(deps: Deps, board: Data) -> tuple[bytes, Data]:
+async def training_file(deps: Deps, board: Leaderboard) -> tuple[bytes, Data]:
     """The chat-format JSONL of the leaderboard's rows with an expected answer, and what it holds."""
     try:
         rows, description = await dataset_rows(deps, board)
     except DatasetUnavailable as exc:
         raise InvalidInput(f"The leaderboard's dataset cannot be read: {exc}", code="empty_dataset") from None
-    template, lines, seen, size = effective_prompt(board), [], 0, 0
+    template, lines, seen, size = board.prompt, [], 0, 0
     async for row in rows:
         seen += 1
         expected = row.get("expected")
@@ -54,15 +54,15 @@ async def training_file(deps: Deps, board: Data) -> tuple[bytes, Data]:
     return b"\n".join(lines) + b"\n", {**description, "rows": seen, "training_rows": len(lines)}
 
 
-async def start(deps: Deps, workspace_id: str, model_id: str, body: FineTuneStart) -> Data:
+async def start(deps: Deps, workspace_id: str, model_id: str, body: FineTuneStart) -> FineTuneRun:
     model = await get_model(deps, workspace_id, model_id)
-    base_model = body.base_model or model["base_model"]
+    base_model = body.base_model or model.base_model
     if base_model not in BASE_MODEL_IDS:
         raise InvalidInput.field("base_model", f"{base_model!r} is not a supported base model; see GET /api/base-models")
     if await _runs(deps, workspace_id, model_id, status=ACTIVE):
         raise ConflictError("A fine-tune of this model is in progress; sync it until it ends.",
                             code="fine_tune_in_progress")
-    board = await get_owned(deps, LEADERBOARDS, body.leaderboard_id, workspace_id, "Leaderboard")
+    board = await Leaderboards(deps.documents).get_owned(body.leaderboard_id, workspace_id)
     jsonl, dataset = await training_file(deps, board)
     hyperparameters = body.hyperparameters.model_dump(exclude_none=True)
     tuner = _tuner(deps)
@@ -74,37 +74,32 @@ async def start(deps: Deps, workspace_id: str, model_id: str, body: FineTuneStar
         raise InvalidInput(f"The fine-tuning backend refused the job: {exc}", code="fine_tune_rejected") from None
     except Unavailable as exc:
         raise UpstreamUnavailable(f"The fine-tuning backend is unavailable: {exc}.") from None
-    now = now_iso(deps)
-    run = {
-        "id": run_id, "workspace_id": workspace_id, "model_id": model_id, "leaderboard_id": board["id"],
-        "base_model": base_model, "dataset": dataset, "hyperparameters": hyperparameters,
-        "backend_file_id": file_id, "backend_job_id": job.id, "status": job.status,
-        "fine_tuned_model": None, "model_version": None, "error": None,
-        "created_at": now, "updated_at": now, "finished_at": None,
-    }
-    await deps.documents.create(FINE_TUNE_RUNS, run_id, run)
-    return run
+    now = iso(deps.clock.now())
+    run = FineTuneRun(id=run_id, workspace_id=workspace_id, model_id=model_id, leaderboard_id=board.id,
+                      base_model=base_model, dataset=dataset, hyperparameters=hyperparameters,
+                      backend_file_id=file_id, backend_job_id=job.id, status=job.status, created_at=now,
+                      updated_at=now)
+    return await FineTuneRuns(deps.documents).create(run)
 
 
-def _tuner(deps: Deps):
+def _tuner(deps: Deps) -> FineTuner:
     if deps.fine_tuner is None:
         raise ServiceUnavailable("No fine-tuning backend is configured.")
     return deps.fine_tuner
 
 
-async def _runs(deps: Deps, workspace_id: str, model_id: str, status: tuple[str, ...]) -> list[Data]:
-    found = []
+async def _runs(deps: Deps, workspace_id: str, model_id: str, status: tuple[str, ...]) -> list[FineTuneRun]:
+    found: list[FineTuneRun] = []
     for one in status:
-        docs = await deps.documents.query(Query(
-            FINE_TUNE_RUNS, where={"workspace_id": workspace_id, "model_id": model_id, "status": one}))
-        found += [doc.data for doc in docs]
-    return sorted(found, key=lambda run: run["created_at"])
+        found += await FineTuneRuns(deps.documents).find(
+            {"workspace_id": workspace_id, "model_id": model_id, "status": one}, order=())
+    return sorted(found, key=lambda run: run.created_at)
 
 
-async def list_runs(deps: Deps, workspace_id: str, model_id: str, limit: int, offset: int) -> tuple[list[Data], int]:
+async def list_runs(deps: Deps, workspace_id: str, model_id: str, limit: int, offset: int
+                    ) -> tuple[list[FineTuneRun], int]:
     await get_model(deps, workspace_id, model_id)
-    return await page(deps, FINE_TUNE_RUNS, {"workspace_id": workspace_id, "model_id": model_id}, limit, offset,
-                      order=(Order("created_at", descending=True),))
+    return await FineTuneRuns(deps.documents).page({"workspace_id": workspace_id, "model_id": model_id}, limit, offset)
 
 
 async def sync(deps: Deps, workspace_id: str, model_id: str) -> dict[str, Any]:
@@ -113,35 +108,37 @@ async def sync(deps: Deps, workspace_id: str, model_id: str) -> dict[str, Any]:
     synced = []
     for run in await _runs(deps, workspace_id, model_id, status=ACTIVE):
         try:
-            job = await _tuner(deps).get_job(run["backend_job_id"])
+            job = await _tuner(deps).get_job(run.backend_job_id)
         except Unavailable as exc:
             raise UpstreamUnavailable(f"The fine-tuning backend is unavailable: {exc}.") from None
         except FineTuneRejected as exc:  # the backend no longer knows the job
-            job = FineTuneJob(run["backend_job_id"], "failed", error=f"The backend lost the job: {exc}")
+            job = FineTuneJob(run.backend_job_id, "failed", error=f"The backend lost the job: {exc}")
         synced.append(await deps.documents.run_transaction(lambda tx, run=run, job=job: _record(deps, tx, run, job)))
     return {"data": synced, "count": len(synced), "model": await get_model(deps, workspace_id, model_id)}
 
 
-async def _record(deps: Deps, tx: Transaction, run: Data, job: FineTuneJob) -> Data:
-    """Apply the job's state once: a run that already ended (another sync) stays as it is."""
-    current = await tx.get(FINE_TUNE_RUNS, run["id"])
-    model = await tx.get(MODELS, run["model_id"])
-    if current is None or current.data["status"] not in ACTIVE:
-        return current.data if current else run
-    now = now_iso(deps)
-    updated = {**current.data, "status": job.status, "error": job.error, "updated_at": now}
-    if job.status not in ACTIVE:
-        updated["finished_at"] = now
-    if job.status == "succeeded" and model is not None:
+async def _record(deps: Deps, tx: Transaction, run: FineTuneRun, job: FineTuneJob) -> FineTuneRun:
+    """Apply the job's state once: a run that already ended (another sync) stays as it is.
+
+    The run and its model change in one transaction, so two syncs cannot both raise the version.
+    """
+    runs, models = FineTuneRuns(deps.documents), OwnModels(deps.documents)
+    current_doc, model_doc = await tx.get(runs.collection, run.id), await tx.get(models.collection, run.model_id)
+    current = runs.load(current_doc) if current_doc else None
+    if current is None or not current.active:
+        return current or run
+    now = iso(deps.clock.now())
+    current.status, current.error, current.updated_at = job.status, job.error, now
+    if not current.active:
+        current.finished_at = now
+    if job.status == "succeeded" and model_doc is not None:
         if not job.fine_tuned_model:
-            updated.update(status="failed", error="The backend reported success without a fine-tuned model.")
+            current.status, current.error = "failed", "The backend reported success without a fine-tuned model."
         else:
-            version = int(model.data.get("version") or 0) + 1
-            updated.update(fine_tuned_model=job.fine_tuned_model, model_version=version)
-            settings = deps.settings
-            tx.set(MODELS, model.id, {
-                **model.data, "version": version, "status": "ready", "fine_tuned_model": job.fine_tuned_model,
-                "endpoint_url": settings.fine_tune_serving_url or settings.fine_tune_base_url, "updated_at": now,
-            })
-    tx.set(FINE_TUNE_RUNS, run["id"], updated)
-    return updated
+            model = models.load(model_doc)
+            serving = deps.settings.fine_tune_serving_url or deps.settings.fine_tune_base_url
+            current.fine_tuned_model = job.fine_tuned_model
+            current.model_version = model.fine_tuned(job.fine_tuned_model, serving, now)
+            tx.set(models.collection, model.id, model.stored())
+    tx.set(runs.collection, run.id, current.stored())
+    return current

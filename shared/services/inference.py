@@ -17,16 +17,20 @@ from typing import Any
 
 import anyio
 
-from shared.domain.leaderboard import effective_prompt, fill_prompt
+from shared.domain.leaderboard import Candidate, Leaderboard, fill_prompt
+from shared.domain.times import iso
+from shared.domain.trace import Trace
 from shared.errors import ConflictError, DomainError
-from shared.ports import Data, Deps, Order, ProviderError, Query, Range, StreamChunk
-from shared.services import spend
+from shared.ports import Data, Deps, ProviderError, StreamChunk
+from shared.services import push_datasets, spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
-from shared.services.records import CANDIDATES, LEADERBOARDS, get_owned, now_iso
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.traces import Traces
 
-TRACES = "traces"
 MAX_FALLBACKS = 2
 EXPORT_PAGE = 500
+# A client that leaves mid-stream cancels the request; its trace is still worth a few seconds.
+DISCONNECTED_SAVE_SECONDS = 5.0
 
 
 class BudgetExceeded(DomainError):
@@ -44,14 +48,14 @@ class ProviderFailed(DomainError):
 
     code = "provider_error"
 
-    def __init__(self, message: str, trace: Data) -> None:
-        super().__init__(message, details={"trace_id": trace["id"]})
-        self.trace = trace
+    def __init__(self, message: str, trace: Trace, budget: spend.Budget) -> None:
+        super().__init__(message, details={"trace_id": trace.id})
+        self.trace, self.budget = trace, budget
 
 
-def _messages(board: Data, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def _messages(board: Leaderboard, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """The chat messages to send and the input text to trace."""
-    template = effective_prompt(board)
+    template = board.prompt
     if body.get("messages"):
         messages = list(body["messages"])
         if template and "{input}" not in template:
@@ -62,116 +66,101 @@ def _messages(board: Data, body: dict[str, Any]) -> tuple[list[dict[str, Any]], 
     return [{"role": "user", "content": fill_prompt(template, {"input": text, "id": ""})}], text
 
 
-async def _candidates_in_order(deps: Deps, board: Data) -> AsyncIterator[Data]:
+async def _candidates_in_order(deps: Deps, board: Leaderboard) -> AsyncIterator[Candidate]:
     """The chosen candidate, then the runners-up of the latest ranking, each read only when needed."""
-    chosen = board.get("chosen_leaderboard_model_id")
-    ranking = (board.get("latest_ranking") or {}).get("ranking") or []
+    chosen = board.chosen_leaderboard_model_id
+    ranking = (board.latest_ranking or {}).get("ranking") or []
     order = [chosen] + [entry["candidate_id"] for entry in ranking if entry["candidate_id"] != chosen]
+    candidates = Candidates(deps.documents)
     for candidate_id in order[: 1 + MAX_FALLBACKS]:
-        doc = await deps.documents.get(CANDIDATES, candidate_id)
-        if doc is not None and doc.data["leaderboard_id"] == board["id"]:
-            yield doc.data
+        found = await candidates.get(candidate_id or "")
+        if found is not None and found.leaderboard_id == board.id:
+            yield found
 
 
 async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
-                 ) -> tuple[Data, list[dict[str, Any]], Data]:
-    """The leaderboard (which must have a chosen model), the messages to send, and a fresh trace."""
-    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    if not board.get("chosen_leaderboard_model_id"):
+                 ) -> tuple[Leaderboard, list[dict[str, Any]], Trace, spend.Budget]:
+    """The leaderboard (which must have a chosen model), the messages to send, a fresh trace, the budget state."""
+    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    if not board.chosen_leaderboard_model_id:
         raise ConflictError("The leaderboard has no chosen model yet: run it, or PATCH chosen_leaderboard_model_id.",
                             code="no_chosen_model")
-    state = await spend.budget(deps, board)
-    if state.state == "exceeded":
-        raise BudgetExceeded(f"This leaderboard spent ${state.spent_usd:.4f} of its ${state.limit_usd:.4f} "
-                             "monthly budget.", state)
+    budget = await spend.budget(deps, board)
+    if budget.state == "exceeded":
+        raise BudgetExceeded(f"This leaderboard spent ${budget.spent_usd:.4f} of its ${budget.limit_usd:.4f} "
+                             "monthly budget.", budget)
     messages, text = _messages(board, body)
-    trace: Data = {"id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-                   "input": text, "metadata": body.get("metadata") or {}, "created_at": now_iso(deps),
-                   "attempted": [], "status": "error", "output": None, "error": None, "candidate_id": None,
-                   "model": None, "latency_ms": None, "tokens": None, "cost_usd": None, "fallback": False,
-                   "budget": state}
-    return board, messages, trace
+    trace = Trace(id=deps.ids.new_id(), workspace_id=workspace_id, leaderboard_id=leaderboard_id, input=text,
+                  metadata=body.get("metadata") or {}, created_at=iso(deps.clock.now()))
+    return board, messages, trace, budget
 
 
-async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]) -> tuple[Data, Data]:
-    """(response body, trace): raises ConflictError without a chosen model, ProviderFailed when all fail."""
-    board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
+async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
+                ) -> tuple[Data, Trace, spend.Budget]:
+    """(response body, trace, budget): ConflictError without a chosen model, ProviderFailed when all fail."""
+    board, messages, trace, budget = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + deps.settings.inference_timeout_seconds
     async for candidate in _candidates_in_order(deps, board):
-        trace["attempted"].append(candidate["id"])
+        trace.attempted.append(candidate.id)
         try:
             endpoint = await candidate_endpoint(deps, candidate)
             async with asyncio.timeout_at(deadline):
                 completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
                                                       max_tokens=body.get("max_tokens"))
         except (ProviderError, EndpointUnavailable) as exc:
-            trace["error"] = f"{candidate['name']}: {getattr(exc, 'message', exc)}"
+            trace.error = f"{candidate.name}: {getattr(exc, 'message', exc)}"
             continue
         except TimeoutError:
-            trace["error"] = f"{candidate['name']}: no answer within {deps.settings.inference_timeout_seconds} s"
+            trace.error = f"{candidate.name}: no answer within {deps.settings.inference_timeout_seconds} s"
             break
-        trace.update(status="ok", output=completion.text, candidate_id=candidate["id"], model=candidate["name"],
-                     latency_ms=round((time.perf_counter() - started) * 1000, 2), tokens=completion.usage.total_tokens,
-                     cost_usd=completion.usage.cost_usd, fallback=len(trace["attempted"]) > 1, error=None)
+        trace.answered_by(candidate.id, candidate.name)
+        trace.status, trace.output = "ok", completion.text
+        trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        trace.tokens, trace.cost_usd = completion.usage.total_tokens, completion.usage.cost_usd
         usage = {"prompt_tokens": completion.usage.prompt_tokens,
                  "completion_tokens": completion.usage.completion_tokens, "total_tokens": completion.usage.total_tokens}
-        return {"output": completion.text, "model": {"id": candidate["id"], "name": candidate["name"]},
-                "trace_id": trace["id"], "usage": usage, "latency_ms": trace["latency_ms"],
-                "cost_usd": completion.usage.cost_usd, "fallback": trace["fallback"]}, trace
-    trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    raise ProviderFailed(f"No candidate could answer: {trace['error']}", trace)
+        return {"output": completion.text, "model": {"id": candidate.id, "name": candidate.name},
+                "trace_id": trace.id, "usage": usage, "latency_ms": trace.latency_ms,
+                "cost_usd": completion.usage.cost_usd, "fallback": trace.fallback}, trace, budget
+    trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    raise ProviderFailed(f"No candidate could answer: {trace.error}", trace, budget)
 
 
-async def save_trace(deps: Deps, trace: Data) -> None:
+async def save_trace(deps: Deps, trace: Trace) -> None:
     """Store the trace and add its cost to the month's spend, side by side (before the answer is sent)."""
-    trace = {key: value for key, value in trace.items() if key != "budget"}
-    writes = [deps.documents.create(TRACES, trace["id"], trace)]
-    if trace.get("cost_usd"):
-        writes.append(spend.add(deps, trace["workspace_id"], trace["leaderboard_id"], trace["cost_usd"]))
+    writes = [Traces(deps.documents).create(trace)]
+    if trace.cost_usd:
+        writes.append(spend.add(deps, trace.workspace_id, trace.leaderboard_id, trace.cost_usd))
     await asyncio.gather(*writes)
-    if trace["status"] == "ok":
+    if trace.status == "ok":
         await _capture(deps, trace)
 
 
-# A client that leaves mid-stream cancels the request; its trace is still worth a few seconds.
-DISCONNECTED_SAVE_SECONDS = 5.0
-
-
-async def _capture(deps: Deps, trace: Data) -> None:
+async def _capture(deps: Deps, trace: Trace) -> None:
     """With `dataset_metadata.capture_traces_to_dataset` on a PUSH leaderboard, the answer becomes a pushed row.
 
     It goes through the webhook's own path (normalization, quotas, dedupe), keyed by the
     trace id so a retried save cannot push it twice.
     """
-    from shared.services import push_datasets
-
-    board = await deps.documents.get(LEADERBOARDS, trace["leaderboard_id"])
-    if board is None or board.data.get("dataset_type") != "PUSH" \
-            or not (board.data.get("dataset_metadata") or {}).get("capture_traces_to_dataset"):
+    board = await Leaderboards(deps.documents).get(trace.leaderboard_id)
+    if board is None or not board.captures_traces:
         return
-    row = {"input": trace["input"], "output": trace["output"], "trace_id": trace["id"], "model": trace["model"],
-           "latency_ms": trace["latency_ms"], "cost_usd": trace["cost_usd"], "source": "inference",
-           "metadata": trace["metadata"] if isinstance(trace["metadata"], dict) else {}}
-    await push_datasets.push(deps, trace["workspace_id"], trace["leaderboard_id"], row,
-                             idempotency_key=f"trace-{trace['id']}")
+    row = {"input": trace.input, "output": trace.output, "trace_id": trace.id, "model": trace.model,
+           "latency_ms": trace.latency_ms, "cost_usd": trace.cost_usd, "source": "inference",
+           "metadata": trace.metadata}
+    await push_datasets.push(deps, trace.workspace_id, trace.leaderboard_id, row, idempotency_key=f"trace-{trace.id}")
 
 
 async def list_traces(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any],
-                      limit: int | None, offset: int) -> tuple[list[Data], int]:
+                      limit: int | None, offset: int) -> tuple[list[Trace], int]:
     """Traces newest first, filtered by time window (since <= created_at < until), status and model."""
-    await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    where = {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-             **{name: filters[name] for name in ("status", "candidate_id") if filters.get(name)}}
-    window = Range("created_at", filters.get("since"), filters.get("until")) \
-        if filters.get("since") or filters.get("until") else None
-    query = Query(TRACES, where=where, order_by=(Order("created_at", descending=True),), limit=limit,
-                  offset=offset, range=window)
-    return [doc.data for doc in await deps.documents.query(query)], await deps.documents.count(query)
+    await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    return await Traces(deps.documents).listed(workspace_id, leaderboard_id, filters, limit, offset)
 
 
 async def every_trace(deps: Deps, workspace_id: str, leaderboard_id: str, filters: dict[str, Any]
-                      ) -> AsyncIterator[list[Data]]:
+                      ) -> AsyncIterator[list[Trace]]:
     """Every matching trace, newest first, a page at a time so memory stays flat for any count."""
     offset = 0
     while True:
@@ -182,9 +171,9 @@ async def every_trace(deps: Deps, workspace_id: str, leaderboard_id: str, filter
         offset += len(page)
 
 
-def openai_completion(answer: Data, trace: Data, created: int) -> Data:
+def openai_completion(answer: Data, trace: Trace, created: int) -> Data:
     """An inference answer in the OpenAI chat completion shape."""
-    return {"id": f"chatcmpl-{trace['id']}", "object": "chat.completion", "created": created,
+    return {"id": f"chatcmpl-{trace.id}", "object": "chat.completion", "created": created,
             "model": answer["model"]["name"],
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["output"]},
                          "finish_reason": "stop"}],
@@ -192,49 +181,48 @@ def openai_completion(answer: Data, trace: Data, created: int) -> Data:
 
 
 async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
-                            ) -> tuple[Data, AsyncIterator[Data]]:
-    """(trace, the answer's chunks in the OpenAI chunk shape); falls back only before the first chunk.
+                            ) -> tuple[Trace, spend.Budget, AsyncIterator[Data]]:
+    """(trace, budget, the answer's chunks in the OpenAI chunk shape); falls back only before the first chunk.
 
     The trace is saved when the chunks end, including when the client goes away mid-stream
     (status `client_disconnected`, with what had been sent); a stream cut by the provider
     ends with an `{"error": ...}` chunk and the trace status `error`.
     """
-    board, messages, trace = await _begin(deps, workspace_id, leaderboard_id, body)
+    board, messages, trace, budget = await _begin(deps, workspace_id, leaderboard_id, body)
     started = time.perf_counter()
     async for candidate in _candidates_in_order(deps, board):
-        trace["attempted"].append(candidate["id"])
+        trace.attempted.append(candidate.id)
         try:
             endpoint = await candidate_endpoint(deps, candidate)
             chunks = deps.chat.stream(endpoint, messages, temperature=body.get("temperature"),
                                       max_tokens=body.get("max_tokens"))
             first = await anext(chunks)
         except (ProviderError, EndpointUnavailable, StopAsyncIteration) as exc:
-            trace["error"] = f"{candidate['name']}: {getattr(exc, 'message', None) or str(exc) or 'empty stream'}"
+            trace.error = f"{candidate.name}: {getattr(exc, 'message', None) or str(exc) or 'empty stream'}"
             continue
-        trace.update(candidate_id=candidate["id"], model=candidate["name"], fallback=len(trace["attempted"]) > 1,
-                     error=None)
-        return trace, _relayed(deps, trace, first, chunks, started)
-    trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    raise ProviderFailed(f"No candidate could answer: {trace['error']}", trace)
+        trace.answered_by(candidate.id, candidate.name)
+        return trace, budget, _relayed(deps, trace, first, chunks, started)
+    trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    raise ProviderFailed(f"No candidate could answer: {trace.error}", trace, budget)
 
 
-async def _relayed(deps: Deps, trace: Data, first: StreamChunk, chunks: AsyncIterator[StreamChunk], started: float
+async def _relayed(deps: Deps, trace: Trace, first: StreamChunk, chunks: AsyncIterator[StreamChunk], started: float
                    ) -> AsyncIterator[Data]:
     parts: list[str] = []
-    trace["status"] = "client_disconnected"
+    trace.status = "client_disconnected"
     try:
         async for chunk in _chain(first, chunks):
             parts.append(chunk.text)
             if chunk.usage is not None:
-                trace["tokens"], trace["cost_usd"] = chunk.usage.total_tokens, chunk.usage.cost_usd
-            yield {**chunk.data, "id": f"chatcmpl-{trace['id']}", "model": trace["model"]}
-        trace["status"] = "ok"
+                trace.tokens, trace.cost_usd = chunk.usage.total_tokens, chunk.usage.cost_usd
+            yield {**chunk.data, "id": f"chatcmpl-{trace.id}", "model": trace.model}
+        trace.status = "ok"
     except ProviderError as exc:
-        trace.update(status="error", error=f"stream cut: {exc.message}")
+        trace.status, trace.error = "error", f"stream cut: {exc.message}"
         yield {"error": {"message": exc.message, "type": "provider_error"}}
     finally:
-        trace["output"] = "".join(parts)
-        trace["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        trace.output = "".join(parts)
+        trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         # Shielded: when the client went away the request is being cancelled, and an
         # unshielded await here would be cancelled with it.
         with anyio.CancelScope(shield=True), anyio.move_on_after(DISCONNECTED_SAVE_SECONDS):

@@ -11,12 +11,12 @@ import json
 from typing import Any
 
 from shared.auth.secrets import redact
-from shared.ports import Deps
-from shared.errors import InvalidInput, NotFoundError, UpstreamUnavailable
-from shared.ports import Data, Fetched, FetchFailed, Query
 from shared.domain.platforms import openrouter_headers
-from shared.services.endpoints import INTEGRATIONS
-from shared.services.records import now_iso
+from shared.domain.times import iso
+from shared.domain.workspace import Integration
+from shared.errors import InvalidInput, NotFoundError, UpstreamUnavailable
+from shared.ports import Data, Deps, Fetched, FetchFailed
+from shared.stores.workspaces import Integrations
 
 PROVIDERS = ("openrouter", "huggingface")
 
@@ -69,33 +69,24 @@ async def check_key(deps: Deps, provider: str, key: str) -> Data:
     return {"provider": provider, "valid": True, "reason": "The provider accepted the key.", "account": account}
 
 
-def _doc_id(workspace_id: str, provider: str) -> str:
-    return f"{workspace_id}.{provider}"
-
-
-def public(data: Data) -> Data:
-    return {key: data.get(key) for key in ("provider", "key_hint", "account", "validated", "updated_at")}
-
-
-async def put_integration(deps: Deps, workspace_id: str, provider: str, key: str, validate: bool) -> Data:
+async def put_integration(deps: Deps, workspace_id: str, provider: str, key: str, validate: bool) -> Integration:
     """Store (or replace) the workspace's key, sealed; a key the provider rejects is refused."""
     checked = await check_key(deps, provider, key) if validate else None
     if checked is not None and not checked["valid"]:
         raise InvalidInput.field("api_key", f"{provider} rejected the key: {checked['reason']}")
-    data = {
-        "workspace_id": workspace_id, "provider": provider, "key_sealed": deps.sealer.seal(key),
-        "key_hint": redact(key), "account": checked["account"] if checked else None,
-        "validated": validate, "updated_at": now_iso(deps),
-    }
-    await deps.documents.set(INTEGRATIONS, _doc_id(workspace_id, provider), data)
-    return public(data)
+    integration = Integration(
+        id=Integration.id_for(workspace_id, provider), workspace_id=workspace_id, provider=provider,
+        key_sealed=deps.sealer.seal(key), key_hint=redact(key), account=checked["account"] if checked else None,
+        validated=validate, updated_at=iso(deps.clock.now()))
+    await deps.documents.set(Integrations.collection, integration.id, integration.stored())  # replaces any earlier key
+    return integration
 
 
-async def list_integrations(deps: Deps, workspace_id: str) -> list[Data]:
-    docs = await deps.documents.query(Query(INTEGRATIONS, where={"workspace_id": workspace_id}))
-    return sorted((public(doc.data) for doc in docs), key=lambda item: item["provider"])
+async def list_integrations(deps: Deps, workspace_id: str) -> list[Integration]:
+    found = await Integrations(deps.documents).find({"workspace_id": workspace_id}, order=())
+    return sorted(found, key=lambda integration: integration.provider)
 
 
 async def delete_integration(deps: Deps, workspace_id: str, provider: str) -> None:
-    if not await deps.documents.delete(INTEGRATIONS, _doc_id(workspace_id, provider)):
+    if not await Integrations(deps.documents).delete(Integration.id_for(workspace_id, provider)):
         raise NotFoundError(f"No {provider} integration is set for this workspace.")

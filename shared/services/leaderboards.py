@@ -4,51 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.ports import Deps
-from shared.domain.leaderboard import JUDGE_FIELDS, check_leaderboard, effective_prompt, fold_judge_settings
+from shared.domain.leaderboard import JUDGE_FIELDS, Leaderboard, fold_judge_settings
+from shared.domain.times import iso
 from shared.errors import InvalidInput
-from shared.ports import Data
+from shared.ports import Deps
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services import candidates, push_quota, schedules
-from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, get_owned, now_iso, page
+from shared.services import push_quota, schedules
 from shared.services.workspaces import require_entitlement
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.runs import Runs
 
 RECENT_RUNS = 10
 
 
-async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCreate) -> Data:
+async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCreate) -> Leaderboard:
     """Validate and store a new leaderboard; schedules need the schedules entitlement."""
-    fields = body.model_dump()
-    if body.schedule is not None:
-        fields["schedule"] = body.schedule.model_dump(mode="json", exclude_unset=True)
-    if fields.get("schedule") is not None:
+    fields = body.model_dump(exclude={"schedule", "eval_metadata", *JUDGE_FIELDS})
+    schedule = body.schedule.model_dump(mode="json", exclude_unset=True) if body.schedule is not None else None
+    if schedule is not None:
         await require_entitlement(deps, workspace_id, "schedules")
     # Only judge fields the caller sent may override what eval_metadata says.
-    judge = {name: fields.pop(name) for name in JUDGE_FIELDS if name in fields}
-    sent = {name: value for name, value in judge.items() if name in body.model_fields_set}
-    eval_metadata = fold_judge_settings(sent, fields.get("eval_metadata") or {})
-    now = now_iso(deps)
-    fields.update(schedules.due_fields(fields.get("schedule"), deps.clock.now()))
-    data = {
-        **fields, "eval_metadata": eval_metadata, "id": deps.ids.new_id(), "workspace_id": workspace_id,
-        "chosen_leaderboard_model_id": None, "created_at": now, "updated_at": now,
-    }
-    check_leaderboard(data, deps.settings.huggingface_base_url)
-    await deps.documents.create(LEADERBOARDS, data["id"], data)
-    return data
+    sent = {name: getattr(body, name) for name in JUDGE_FIELDS if name in body.model_fields_set}
+    now = deps.clock.now()
+    board = Leaderboard(**fields, **schedules.due_fields(schedule, now), schedule=schedule,
+                        eval_metadata=fold_judge_settings(sent, body.eval_metadata or {}),
+                        id=deps.ids.new_id(), workspace_id=workspace_id, created_at=iso(now), updated_at=iso(now))
+    return await Leaderboards(deps.documents).create(board.check(deps.settings.huggingface_base_url))
 
 
-async def get_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
-    return await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
+async def list_leaderboards(deps: Deps, workspace_id: str, limit: int, offset: int) -> tuple[list[Leaderboard], int]:
+    return await Leaderboards(deps.documents).page({"workspace_id": workspace_id}, limit, offset)
 
 
-async def list_leaderboards(deps: Deps, workspace_id: str, limit: int, offset: int) -> tuple[list[Data], int]:
-    return await page(deps, LEADERBOARDS, {"workspace_id": workspace_id}, limit, offset)
-
-
-async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str, body: LeaderboardUpdate) -> Data:
-    """Apply the given fields, re-validate the whole leaderboard, and store it."""
-    current = await get_leaderboard(deps, workspace_id, leaderboard_id)
+async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
+                             body: LeaderboardUpdate) -> Leaderboard:
+    """Apply the given fields and re-validate the whole leaderboard, as of its latest stored version."""
+    boards = Leaderboards(deps.documents)
+    await boards.get_owned(leaderboard_id, workspace_id)  # 404 before anything else looks at the id
     changes = body.given()
     if "schedule" in changes:
         await require_entitlement(deps, workspace_id, "schedules")
@@ -60,52 +52,48 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         changes["schedule_rows_seen"] = (await push_quota.usage(deps, leaderboard_id)).accepted_total
     if changes.get("chosen_leaderboard_model_id"):
         await _check_candidate_of(deps, workspace_id, leaderboard_id, changes["chosen_leaderboard_model_id"])
+    judge = {name: changes.pop(name) for name in JUDGE_FIELDS if name in changes}
     eval_metadata = changes.pop("eval_metadata", None)
-    if eval_metadata is None:
-        eval_metadata = current["eval_metadata"]
-    merged = {**current, **changes}
-    merged["eval_metadata"] = fold_judge_settings(merged, eval_metadata)
-    merged["updated_at"] = now_iso(deps)
-    check_leaderboard(merged, deps.settings.huggingface_base_url)
-    await deps.documents.set(LEADERBOARDS, leaderboard_id, merged)
-    return merged
+    updated_at = iso(deps.clock.now())
+
+    def apply(board: Leaderboard) -> None:
+        for name, value in changes.items():
+            setattr(board, name, value)
+        board.eval_metadata = fold_judge_settings(dict(judge), board.eval_metadata if eval_metadata is None else eval_metadata)
+        board.updated_at = updated_at
+        board.check(deps.settings.huggingface_base_url)
+
+    return await boards.change(leaderboard_id, apply, workspace_id=workspace_id)
 
 
 async def _check_candidate_of(deps: Deps, workspace_id: str, leaderboard_id: str, candidate_id: str) -> None:
-    doc = await deps.documents.get(CANDIDATES, candidate_id)
-    if doc is None or doc.data["workspace_id"] != workspace_id or doc.data["leaderboard_id"] != leaderboard_id:
+    found = await Candidates(deps.documents).get(candidate_id)
+    if found is None or found.workspace_id != workspace_id or found.leaderboard_id != leaderboard_id:
         raise InvalidInput.field("chosen_leaderboard_model_id", "is not a candidate model of this leaderboard")
 
 
 async def delete_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str) -> None:
     """Delete a leaderboard and its candidates; the free plan may not."""
-    await get_leaderboard(deps, workspace_id, leaderboard_id)
+    boards, candidates = Leaderboards(deps.documents), Candidates(deps.documents)
+    board = await boards.get_owned(leaderboard_id, workspace_id)
     await require_entitlement(deps, workspace_id, "delete_leaderboard")
-    for candidate in await candidates.list_candidates(deps, workspace_id, leaderboard_id):
-        await deps.documents.delete(CANDIDATES, candidate["id"])
-    await deps.documents.delete(LEADERBOARDS, leaderboard_id)
+    for candidate in await candidates.of(board):
+        await candidates.delete(candidate.id)
+    await boards.delete(leaderboard_id)
 
 
 async def leaderboard_detail(deps: Deps, workspace_id: str, leaderboard_id: str) -> dict[str, Any]:
     """The leaderboard with its challenge, candidate models and recent runs."""
-    data = await get_leaderboard(deps, workspace_id, leaderboard_id)
-    models = await candidates.list_candidates(deps, workspace_id, leaderboard_id)
-    runs, _ = await page(deps, RUNS, {"leaderboard_id": leaderboard_id}, RECENT_RUNS, 0)
-    return {
-        "leaderboard": data,
-        "challenge": challenge_of(data),
-        "models": [candidates.public(c) for c in models],
-        "runs": runs,
-        "ranking": data.get("latest_ranking"),
-    }
+    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    runs, _ = await Runs(deps.documents).page({"leaderboard_id": leaderboard_id}, RECENT_RUNS, 0)
+    return {"leaderboard": board, "challenge": challenge_of(board),
+            "models": await Candidates(deps.documents).of(board), "runs": runs, "ranking": board.latest_ranking}
 
 
-def challenge_of(data: Data) -> dict[str, Any]:
+def challenge_of(board: Leaderboard) -> dict[str, Any]:
     return {
-        "prompt": effective_prompt(data),
-        "dataset": {
-            "type": data["dataset_type"], "url": data.get("dataset_url"),
-            "metadata": data.get("dataset_metadata"), "auto_labels": data.get("dataset_auto_labels"),
-        },
-        "eval": {"type": data["eval_type"], **data["eval_metadata"]},
+        "prompt": board.prompt,
+        "dataset": {"type": board.dataset_type, "url": board.dataset_url, "metadata": board.dataset_metadata,
+                    "auto_labels": board.dataset_auto_labels},
+        "eval": {"type": board.eval_type, **board.eval_metadata},
     }

@@ -15,14 +15,12 @@ from typing import Any
 from shared.auth.principal import Principal
 from shared.auth.scopes import ROLE_SCOPES
 from shared.auth.sessions import verify_session_token
-from shared.ports import Deps
+from shared.domain.times import iso
+from shared.domain.workspace import Invite, Member
 from shared.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
-from shared.ports import AlreadyExists, Data, Query, Transaction
-from shared.services.records import all_of, iso, now_iso, parse_iso
+from shared.ports import AlreadyExists, Deps, Transaction
+from shared.stores.workspaces import OWNERS, Invites, Members
 
-MEMBERSHIPS = "memberships"
-INVITES = "invites"
-OWNERS = "workspace_owners"
 INVITE_DAYS = 14  # an invite nobody took up by then lapses; inviting again renews it
 WORKSPACE_HEADER = "X-Drgero-Workspace"
 NO_SUCH_MEMBER = "No such member or pending invite in this workspace."
@@ -38,22 +36,21 @@ def invite_id(workspace_id: str, email: str) -> str:
 
 
 async def add_member(deps: Deps, workspace_id: str, user_id: str, email: str, role: str,
-                     invited_by: str | None = None) -> Data:
+                     invited_by: str | None = None) -> Member:
     """Make (or keep) the user a member; an existing membership is returned unchanged."""
-    data = {
-        "id": membership_id(workspace_id, user_id), "workspace_id": workspace_id, "user_id": user_id,
-        "email": email, "role": role, "invited_by": invited_by, "created_at": now_iso(deps),
-    }
+    members = Members(deps.documents)
+    member = Member(id=membership_id(workspace_id, user_id), workspace_id=workspace_id, user_id=user_id, email=email,
+                    role=role, invited_by=invited_by, created_at=iso(deps.clock.now()))
 
-    async def join(tx: Transaction) -> Data:
-        existing = await tx.get(MEMBERSHIPS, data["id"])
+    async def join(tx: Transaction) -> Member:
+        existing = await tx.get(members.collection, member.id)
         if existing is not None:
-            return existing.data
+            return members.load(existing)
         if role == "owner":
             owners = await _owners(tx, workspace_id)
             tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": sorted({*owners, user_id})})
-        tx.create(MEMBERSHIPS, data["id"], data)
-        return data
+        tx.create(members.collection, member.id, member.stored())
+        return member
 
     return await deps.documents.run_transaction(join)
 
@@ -70,9 +67,9 @@ async def authenticate_session(deps: Deps, token: str, workspace_id: str | None)
     user_id, email = str(claims["sub"]), str(claims.get("email") or "").strip().lower()
     if email:
         await _accept_invites(deps, user_id, email)
-    memberships = await all_of(deps, MEMBERSHIPS, {"user_id": user_id})
+    memberships = await Members(deps.documents).find({"user_id": user_id})
     if workspace_id:
-        chosen = [m for m in memberships if m["workspace_id"] == workspace_id]
+        chosen = [m for m in memberships if m.workspace_id == workspace_id]
         if not chosen:
             raise NotFoundError("Workspace not found.")
     elif len(memberships) == 1:
@@ -83,29 +80,26 @@ async def authenticate_session(deps: Deps, token: str, workspace_id: str | None)
     else:
         raise InvalidInput(
             f"This user belongs to {len(memberships)} workspaces; name one in the {WORKSPACE_HEADER} header.",
-            code="workspace_required", details=[{"workspace_id": m["workspace_id"]} for m in memberships],
+            code="workspace_required", details=[{"workspace_id": m.workspace_id} for m in memberships],
         )
     member = chosen[0]
-    return Principal(workspace_id=member["workspace_id"], kind="session", scopes=ROLE_SCOPES[member["role"]],
-                     credential_id=user_id, role=member["role"])
+    return Principal(workspace_id=member.workspace_id, kind="session", scopes=ROLE_SCOPES[member.role],
+                     credential_id=user_id, role=member.role)
 
 
 async def _accept_invites(deps: Deps, user_id: str, email: str) -> None:
-    for invite in await deps.documents.query(Query(INVITES, where={"email": email})):
-        if not _lapsed(deps, invite.data):
-            await add_member(deps, invite.data["workspace_id"], user_id, email, invite.data["role"],
-                             invite.data.get("invited_by"))
-        await deps.documents.delete(INVITES, invite.id)
-
-
-def _lapsed(deps: Deps, invite: Data) -> bool:
-    return bool(invite.get("expires_at")) and parse_iso(invite["expires_at"]) <= deps.clock.now()
+    invites, now = Invites(deps.documents), iso(deps.clock.now())
+    for pending in await invites.find({"email": email}, order=()):
+        if not pending.lapsed(now):
+            await add_member(deps, pending.workspace_id, user_id, email, pending.role, pending.invited_by)
+        await invites.delete(pending.id)
 
 
 async def members_and_invites(deps: Deps, workspace_id: str) -> dict[str, Any]:
-    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": workspace_id})
-    invites = await all_of(deps, INVITES, {"workspace_id": workspace_id})
-    return {"members": members, "invites": [i for i in invites if not _lapsed(deps, i)]}
+    now = iso(deps.clock.now())
+    invites = await Invites(deps.documents).find({"workspace_id": workspace_id})
+    return {"members": await Members(deps.documents).find({"workspace_id": workspace_id}),
+            "invites": [pending for pending in invites if not pending.lapsed(now)]}
 
 
 def _check_can_grant(caller: Principal, role: str) -> None:
@@ -113,28 +107,26 @@ def _check_can_grant(caller: Principal, role: str) -> None:
         raise PermissionDenied("Only an owner can make or remove owners.", code="insufficient_role")
 
 
-async def invite(deps: Deps, caller: Principal, email: str, role: str) -> Data:
+async def invite(deps: Deps, caller: Principal, email: str, role: str) -> Invite:
     """A pending invite; refused for someone already a member or already invited."""
     _check_can_grant(caller, role)
     email = email.strip().lower()
-    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": caller.workspace_id})
-    if any(m["email"] == email for m in members):
+    if any(m.email == email for m in await Members(deps.documents).find({"workspace_id": caller.workspace_id})):
         raise ConflictError(f"{email} is already a member of this workspace.", code="already_member")
     now = deps.clock.now()
-    data = {
-        "id": invite_id(caller.workspace_id, email), "workspace_id": caller.workspace_id, "email": email,
-        "role": role, "invited_by": caller.credential_id, "created_at": iso(now),
-        "expires_at": iso(now + timedelta(days=INVITE_DAYS)),
-    }
+    invites = Invites(deps.documents)
+    new = Invite(id=invite_id(caller.workspace_id, email), workspace_id=caller.workspace_id, email=email, role=role,
+                 invited_by=caller.credential_id, created_at=iso(now),
+                 expires_at=iso(now + timedelta(days=INVITE_DAYS)))
     try:
-        await deps.documents.create(INVITES, data["id"], data)
+        await invites.create(new)
     except AlreadyExists:
-        pending = await deps.documents.get(INVITES, data["id"])
-        if pending is not None and not _lapsed(deps, pending.data):
+        pending = await invites.get(new.id)
+        if pending is not None and not pending.lapsed(iso(now)):
             raise ConflictError(f"{email} has a pending invite already; revoke it to change the role.",
                                 code="already_invited") from None
-        await deps.documents.set(INVITES, data["id"], data)  # the old one lapsed: this renews it
-    return data
+        await deps.documents.set(invites.collection, new.id, new.stored())  # the old one lapsed: this renews it
+    return new
 
 
 async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[str, Any]:
@@ -142,23 +134,23 @@ async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[
     workspace_id = caller.workspace_id
     email = (target.get("email") or "").strip().lower()
     invite_key = target.get("invite_id") or (invite_id(workspace_id, email) if email else None)
+    invites, members = Invites(deps.documents), Members(deps.documents)
     if invite_key and not target.get("user_id"):
-        doc = await deps.documents.get(INVITES, invite_key)
-        if doc is not None and doc.data["workspace_id"] == workspace_id:
-            await deps.documents.delete(INVITES, invite_key)
+        pending = await invites.get(invite_key)
+        if pending is not None and pending.workspace_id == workspace_id:
+            await invites.delete(invite_key)
             return {"id": invite_key, "deleted": True, "kind": "invite"}
-    members = await all_of(deps, MEMBERSHIPS, {"workspace_id": workspace_id})
-    found = [m for m in members if (target.get("user_id") and m["user_id"] == target["user_id"])
-             or (email and m["email"] == email)]
+    found = [m for m in await members.find({"workspace_id": workspace_id})
+             if (target.get("user_id") and m.user_id == target["user_id"]) or (email and m.email == email)]
     if not found:
         raise NotFoundError(NO_SUCH_MEMBER)
     member = found[0]
-    _check_can_grant(caller, member["role"])
+    _check_can_grant(caller, member.role)
 
     async def leave(tx: Transaction) -> None:
         # Owners leave through the roster in one transaction, so two owners removing each
         # other at once cannot both succeed and leave the workspace without one.
-        current = await tx.get(MEMBERSHIPS, member["id"])
+        current = await tx.get(members.collection, member.id)
         if current is None:
             raise NotFoundError(NO_SUCH_MEMBER)
         if current.data["role"] == "owner":
@@ -166,8 +158,8 @@ async def remove(deps: Deps, caller: Principal, target: dict[str, str]) -> dict[
             if not owners:
                 raise ConflictError("The last owner cannot be removed; make another owner first.", code="last_owner")
             tx.set(OWNERS, workspace_id, {"workspace_id": workspace_id, "user_ids": owners})
-        tx.delete(MEMBERSHIPS, member["id"])
+        tx.delete(members.collection, member.id)
 
     await deps.documents.run_transaction(leave)
-    return {"id": member["id"], "deleted": True, "kind": "member"}
+    return {"id": member.id, "deleted": True, "kind": "member"}
 

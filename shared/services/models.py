@@ -2,51 +2,54 @@
 
 from __future__ import annotations
 
-from shared.ports import Deps
 from shared.domain.base_models import BASE_MODEL_IDS
+from shared.domain.own_model import OwnModel
+from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput
-from shared.ports import Data
+from shared.ports import Data, Deps
 from shared.schemas.models import ModelCreate, ModelUpdate
-from shared.services.records import CANDIDATES, LEADERBOARDS, MODELS, all_of, get_owned, now_iso, page
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.models import OwnModels
 
 
-async def create_model(deps: Deps, workspace_id: str, body: ModelCreate) -> Data:
+async def create_model(deps: Deps, workspace_id: str, body: ModelCreate) -> OwnModel:
     if body.base_model not in BASE_MODEL_IDS:
         raise InvalidInput.field("base_model", "is not a supported base model; see GET /api/base-models")
-    now = now_iso(deps)
-    data = {
-        **body.model_dump(), "id": deps.ids.new_id(), "workspace_id": workspace_id, "status": "draft",
-        "version": 0, "endpoint_url": None, "fine_tuned_model": None, "created_at": now, "updated_at": now,
-    }
-    await deps.documents.create(MODELS, data["id"], data)
-    return data
+    now = iso(deps.clock.now())
+    model = OwnModel(**body.model_dump(), id=deps.ids.new_id(), workspace_id=workspace_id, created_at=now,
+                     updated_at=now)
+    return await OwnModels(deps.documents).create(model)
 
 
-async def get_model(deps: Deps, workspace_id: str, model_id: str) -> Data:
-    return await get_owned(deps, MODELS, model_id, workspace_id, "Model")
+async def get_model(deps: Deps, workspace_id: str, model_id: str) -> OwnModel:
+    return await OwnModels(deps.documents).get_owned(model_id, workspace_id)
 
 
-async def list_models(deps: Deps, workspace_id: str, limit: int, offset: int) -> tuple[list[Data], int]:
-    return await page(deps, MODELS, {"workspace_id": workspace_id}, limit, offset)
+async def list_models(deps: Deps, workspace_id: str, limit: int, offset: int) -> tuple[list[OwnModel], int]:
+    return await OwnModels(deps.documents).page({"workspace_id": workspace_id}, limit, offset)
 
 
-async def update_model(deps: Deps, workspace_id: str, model_id: str, body: ModelUpdate) -> Data:
-    await get_model(deps, workspace_id, model_id)
-    changes = {**body.given(), "updated_at": now_iso(deps)}
-    if changes.get("name") is None:
-        changes.pop("name", None)
-    return (await deps.documents.update(MODELS, model_id, changes)).data
+async def update_model(deps: Deps, workspace_id: str, model_id: str, body: ModelUpdate) -> OwnModel:
+    changes = {name: value for name, value in body.given().items() if not (name == "name" and value is None)}
+    updated_at = iso(deps.clock.now())
+
+    def apply(model: OwnModel) -> None:
+        for name, value in changes.items():
+            setattr(model, name, value)
+        model.updated_at = updated_at
+
+    return await OwnModels(deps.documents).change(model_id, apply, workspace_id=workspace_id)
 
 
 async def model_leaderboards(deps: Deps, workspace_id: str, model_id: str) -> list[Data]:
     """The leaderboards where this model is a candidate, with the candidate's id."""
     await get_model(deps, workspace_id, model_id)
-    uses = await all_of(deps, CANDIDATES, {"workspace_id": workspace_id, "model_id": model_id})
+    uses = await Candidates(deps.documents).find({"workspace_id": workspace_id, "model_id": model_id})
     found = []
     for use in uses:
-        board = await deps.documents.get(LEADERBOARDS, use["leaderboard_id"])
+        board = await Leaderboards(deps.documents).get(use.leaderboard_id)
         if board is not None:
-            found.append({"id": board.id, "name": board.data["name"], "leaderboard_model_id": use["id"]})
+            found.append({"id": board.id, "name": board.name, "leaderboard_model_id": use.id})
     return found
 
 
@@ -56,4 +59,4 @@ async def delete_model(deps: Deps, workspace_id: str, model_id: str) -> None:
     if in_use:
         names = ", ".join(board["name"] for board in in_use[:5])
         raise ConflictError(f"The model is a candidate on: {names}. Remove it there first.", code="model_in_use")
-    await deps.documents.delete(MODELS, model_id)
+    await OwnModels(deps.documents).delete(model_id)

@@ -14,14 +14,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from shared.ports import Deps
+from shared.domain.leaderboard import Leaderboard
+from shared.domain.push_dataset import PushBatch, PushDataset
 from shared.domain.push_rows import MAX_ROWS_PER_REQUEST, Rejection, normalize, rows_of
+from shared.domain.times import iso, parse_iso
 from shared.errors import ConflictError, InvalidInput, TooLarge
-from shared.ports import AlreadyExists, Data, Order, Query, Unavailable
+from shared.ports import AlreadyExists, Data, Deps, Unavailable
 from shared.services import push_quota
-from shared.services.consolidation import Outcome, consolidate, pending_query, row_digest
+from shared.services.consolidation import Outcome, consolidate, row_digest
 from shared.services.push_tokens import count_active_push_tokens
-from shared.services.records import LEADERBOARDS, PUSH_BATCHES, PUSH_DATASETS, get_owned, iso, now_iso, parse_iso
+from shared.stores.leaderboards import Leaderboards
+from shared.stores.push_datasets import PushBatches, PushDatasets
 
 BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
 CONSOLIDATE_TASK = "consolidate_push_dataset"
@@ -30,37 +33,33 @@ log = logging.getLogger(__name__)
 MAX_PUSH_BODY_BYTES = 768 * 1024
 
 
-async def push_board(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
+async def push_board(deps: Deps, workspace_id: str, leaderboard_id: str) -> Leaderboard:
     """The leaderboard, if it is a PUSH leaderboard of this workspace."""
-    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    if board["dataset_type"] != "PUSH":
-        raise ConflictError("This leaderboard reads its dataset from a URL (dataset_type GET); "
-                            "only PUSH leaderboards accept pushed rows.", code="not_a_push_dataset")
-    return board
+    return await Leaderboards(deps.documents).get_push(leaderboard_id, workspace_id)
 
 
-def _batch_id(board: Data, body: Any, idempotency_key: str | None) -> str:
+def _batch_id(board: Leaderboard, body: Any, idempotency_key: str | None) -> str:
     """Retries must land on the same batch: by Idempotency-Key, or by content when deduping."""
     if idempotency_key:
-        return str(uuid.uuid5(BATCH_IDS, f"{board['id']}\x00key\x00{idempotency_key}"))
-    if board.get("dedupe", True):
+        return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00key\x00{idempotency_key}"))
+    if board.dedupe:
         # Identical content would be deduplicated anyway, so a replay may as well be one.
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return str(uuid.uuid5(BATCH_IDS, f"{board['id']}\x00body\x00{hashlib.sha256(canonical.encode()).hexdigest()}"))
+        return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00body\x00{hashlib.sha256(canonical.encode()).hexdigest()}"))
     return str(uuid.uuid4())
 
 
-async def pending_events(deps: Deps, leaderboard_id: str) -> int:
+async def _pointer(deps: Deps, board: Leaderboard) -> PushDataset:
+    """The dataset's current version (an empty one before the first consolidation)."""
+    found = await PushDatasets(deps.documents).get(board.id)
+    return found or PushDataset(id=board.id, workspace_id=board.workspace_id, leaderboard_id=board.id)
+
+
+async def pending_events(deps: Deps, board: Leaderboard, pointer: PushDataset | None = None) -> int:
     """Rows accepted and not yet consolidated."""
-    usage = await push_quota.usage(deps, leaderboard_id)
-    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
-    consolidated = pointer.data.get("consolidated_accepted", 0) if pointer else 0
-    return max(0, usage.accepted_total - consolidated)
-
-
-async def _dataset_rows(deps: Deps, leaderboard_id: str) -> int:
-    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
-    return pointer.data["rows"] if pointer else 0
+    usage = await push_quota.usage(deps, board.id)
+    pointer = pointer or await _pointer(deps, board)
+    return max(0, usage.accepted_total - pointer.consolidated_accepted)
 
 
 async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
@@ -75,38 +74,37 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
         raise TooLarge(f"A push carries at most {MAX_ROWS_PER_REQUEST} rows; this one has {len(raws)}.",
                        code="too_many_rows")
     batch_id = _batch_id(board, body, idempotency_key)
-    earlier = await deps.documents.get(PUSH_BATCHES, batch_id)
+    batches = PushBatches(deps.documents)
+    earlier = await batches.get(batch_id)
     if earlier is not None:
-        return earlier.data["response"], True
+        return earlier.response, True
 
-    rows, rejections = _normalized(raws, now_iso(deps), board.get("dedupe", True))
-    if rows and not board.get("auto_limit_size", True):
-        room = board["max_samples_to_gather"] - await _dataset_rows(deps, leaderboard_id) \
-            - await pending_events(deps, leaderboard_id)
+    now = iso(deps.clock.now())
+    rows, rejections = _normalized(raws, now, board.dedupe)
+    pointer = await _pointer(deps, board)
+    if rows and not board.auto_limit_size:
+        room = board.max_samples_to_gather - pointer.rows - await pending_events(deps, board, pointer)
         rows, rejections = _refuse_beyond(rows, max(0, room), "dataset_full",
                                           "The dataset reached max_samples_to_gather.", rejections)
     granted = 0
     if rows:
-        limits = push_quota.Limits(board["daily_event_limit"], board["monthly_event_limit"])
+        limits = push_quota.Limits(board.daily_event_limit, board.monthly_event_limit)
         granted = await push_quota.reserve(deps, workspace_id, leaderboard_id, len(rows), limits)
         rows, rejections = _refuse_beyond(rows, granted, "quota_exceeded",
                                           "The daily or monthly event limit is reached.", rejections)
-    response = await _response(deps, board, batch_id, len(rows), rejections)
+    response = await _response(deps, board, pointer, batch_id, len(rows), rejections)
     if rows:
-        batch = {
-            "id": batch_id, "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-            "state": "pending", "created_at": now_iso(deps), "row_count": len(rows),
-            "rows": [row for _, row in rows], "response": response,
-        }
+        batch = PushBatch(id=batch_id, workspace_id=workspace_id, leaderboard_id=leaderboard_id, created_at=now,
+                          row_count=len(rows), rows=[row for _, row in rows], response=response)
         try:
-            await deps.documents.create(PUSH_BATCHES, batch_id, batch)
+            await batches.create(batch)
         except AlreadyExists:
             # The same request raced itself: the other copy is stored; give the quota back.
             await push_quota.release(deps, workspace_id, leaderboard_id, granted)
-            stored = await deps.documents.get(PUSH_BATCHES, batch_id)
-            return (stored.data["response"] if stored else response), True
+            stored = await batches.get(batch_id)
+            return (stored.response if stored else response), True
         if response["consolidation"]["should_consolidate"]:
-            await _enqueue_consolidation(deps, board)
+            await _enqueue_consolidation(deps, board, pointer)
     return response, False
 
 
@@ -135,47 +133,43 @@ def _refuse_beyond(rows: list[tuple[int, Data]], keep: int, reason: str, message
     return rows[:keep], sorted(rejections + refused, key=lambda r: r.index)
 
 
-async def _response(deps: Deps, board: Data, batch_id: str, accepted: int,
+async def _response(deps: Deps, board: Leaderboard, pointer: PushDataset, batch_id: str, accepted: int,
                     rejections: list[Rejection]) -> Data:
     status = "accepted" if not rejections else "partial" if accepted else "rejected"
     # The quota shards count this push's rows from the reservation on, so they are included.
-    pending = await pending_events(deps, board["id"])
+    pending = await pending_events(deps, board, pointer)
     body: Data = {
         "accepted_rows": accepted, "rejected_rows": len(rejections), "status": status,
         "batch_id": batch_id, "pending_events": pending,
-        "limits": {"daily_event_limit": board["daily_event_limit"],
-                   "monthly_event_limit": board["monthly_event_limit"],
-                   "max_samples_to_gather": board["max_samples_to_gather"]},
-        "consolidation": {"should_consolidate": pending >= board["consolidate_every_events"]},
+        "limits": {"daily_event_limit": board.daily_event_limit, "monthly_event_limit": board.monthly_event_limit,
+                   "max_samples_to_gather": board.max_samples_to_gather},
+        "consolidation": {"should_consolidate": pending >= board.consolidate_every_events},
     }
     if rejections:
         body["rejections"] = [{"index": r.index, "reason": r.reason, "message": r.message} for r in rejections]
     return body
 
 
-async def _enqueue_consolidation(deps: Deps, board: Data) -> None:
+async def _enqueue_consolidation(deps: Deps, board: Leaderboard, pointer: PushDataset) -> None:
     """Ask for a consolidation now; if the queue is down, consolidate-due does it on its next call.
 
     The rows are stored by then, so a queue outage must not turn the push into an error
     (the client would retry and, without an Idempotency-Key, push its rows twice).
     """
-    pointer = await deps.documents.get(PUSH_DATASETS, board["id"])
-    version = pointer.data["version"] if pointer else 0
     try:
         # One queued consolidation per dataset version, however many pushes ask for it.
-        await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board["workspace_id"],
-                                                    "leaderboard_id": board["id"]},
-                                 name=f"consolidate-{board['id']}-v{version}")
+        await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board.workspace_id, "leaderboard_id": board.id},
+                                 name=f"consolidate-{board.id}-v{pointer.version}")
     except Unavailable as exc:
-        log.warning("consolidation of %s left to consolidate-due: %s", board["id"], exc)
+        log.warning("consolidation of %s left to consolidate-due: %s", board.id, exc)
 
 
 async def consolidate_task(deps: Deps, payload: Data) -> None:
-    board = await deps.documents.get(LEADERBOARDS, payload["leaderboard_id"])
-    if board is None or board.data.get("dataset_type") != "PUSH":
+    board = await Leaderboards(deps.documents).get(payload["leaderboard_id"])
+    if board is None or not board.is_push:
         return
     try:
-        await consolidate(deps, board.data)
+        await consolidate(deps, board)
     except ConflictError:
         pass  # another run consolidated this version; the rows are in
 
@@ -185,35 +179,32 @@ async def consolidate_now(deps: Deps, workspace_id: str, leaderboard_id: str) ->
 
 
 async def _oldest_pending(deps: Deps, leaderboard_id: str) -> str | None:
-    oldest = await deps.documents.query(pending_query(leaderboard_id, limit=1, select=("created_at",)))
+    oldest = await deps.documents.query(PushBatches(deps.documents).pending(leaderboard_id, limit=1,
+                                                                            select=("created_at",)))
     return oldest[0].data["created_at"] if oldest else None
-
 
 
 async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
     board = await push_board(deps, workspace_id, leaderboard_id)
     usage = await push_quota.usage(deps, leaderboard_id)
-    pointer = await deps.documents.get(PUSH_DATASETS, leaderboard_id)
-    current = pointer.data if pointer else {}
-    pending = max(0, usage.accepted_total - current.get("consolidated_accepted", 0))
+    pointer = await _pointer(deps, board)
+    pending = max(0, usage.accepted_total - pointer.consolidated_accepted)
     oldest = await _oldest_pending(deps, leaderboard_id)
-    due_at = None
-    if oldest:
-        due_at = iso(parse_iso(oldest) + timedelta(hours=board["consolidate_every_hours"]))
+    due_at = iso(parse_iso(oldest) + timedelta(hours=board.consolidate_every_hours)) if oldest else None
     return {
         "leaderboard_id": leaderboard_id, "pending_events": pending,
-        "consolidated_rows": current.get("rows", 0), "dataset_version": current.get("version", 0),
-        "consolidated_at": current.get("consolidated_at"),
-        "quota": {"daily_event_limit": board["daily_event_limit"], "used_today": usage.today,
-                  "remaining_today": max(0, board["daily_event_limit"] - usage.today),
-                  "monthly_event_limit": board["monthly_event_limit"], "used_this_month": usage.this_month,
-                  "remaining_this_month": max(0, board["monthly_event_limit"] - usage.this_month)},
-        "max_samples_to_gather": board["max_samples_to_gather"], "auto_limit_size": board["auto_limit_size"],
-        "dedupe": board["dedupe"],
-        "next_consolidation": {"every_events": board["consolidate_every_events"],
-                               "every_hours": board["consolidate_every_hours"],
+        "consolidated_rows": pointer.rows, "dataset_version": pointer.version,
+        "consolidated_at": pointer.consolidated_at,
+        "quota": {"daily_event_limit": board.daily_event_limit, "used_today": usage.today,
+                  "remaining_today": max(0, board.daily_event_limit - usage.today),
+                  "monthly_event_limit": board.monthly_event_limit, "used_this_month": usage.this_month,
+                  "remaining_this_month": max(0, board.monthly_event_limit - usage.this_month)},
+        "max_samples_to_gather": board.max_samples_to_gather, "auto_limit_size": board.auto_limit_size,
+        "dedupe": board.dedupe,
+        "next_consolidation": {"every_events": board.consolidate_every_events,
+                               "every_hours": board.consolidate_every_hours,
                                "oldest_pending_at": oldest, "due_by_age_at": due_at,
-                               "due_now": bool(oldest) and (pending >= board["consolidate_every_events"]
+                               "due_now": bool(oldest) and (pending >= board.consolidate_every_events
                                                             or parse_iso(due_at) <= deps.clock.now())},
         "active_push_tokens": await count_active_push_tokens(deps, leaderboard_id),
     }
@@ -228,8 +219,7 @@ async def consolidate_due(deps: Deps) -> list[Data]:
     backlog: dict[str, dict[str, Any]] = {}
     offset = 0
     while True:
-        page = await deps.documents.query(Query(
-            PUSH_BATCHES, where={"state": "pending"}, order_by=(Order("created_at"),),
+        page = await deps.documents.query(PushBatches(deps.documents).pending(
             limit=1000, offset=offset, select=("leaderboard_id", "row_count", "created_at")))
         for doc in page:
             entry = backlog.setdefault(doc.data["leaderboard_id"], {"rows": 0, "oldest": doc.data["created_at"]})
@@ -240,16 +230,15 @@ async def consolidate_due(deps: Deps) -> list[Data]:
     summary = []
     now = deps.clock.now()
     for leaderboard_id, entry in backlog.items():
-        board = await deps.documents.get(LEADERBOARDS, leaderboard_id)
-        if board is None or board.data.get("dataset_type") != "PUSH":
+        board = await Leaderboards(deps.documents).get(leaderboard_id)
+        if board is None or not board.is_push:
             continue
-        settings = board.data
-        old = now - parse_iso(entry["oldest"]) >= timedelta(hours=settings["consolidate_every_hours"])
-        if entry["rows"] < settings["consolidate_every_events"] and not old:
+        old = now - parse_iso(entry["oldest"]) >= timedelta(hours=board.consolidate_every_hours)
+        if entry["rows"] < board.consolidate_every_events and not old:
             continue
-        reason = "events" if entry["rows"] >= settings["consolidate_every_events"] else "age"
+        reason = "events" if entry["rows"] >= board.consolidate_every_events else "age"
         try:
-            outcome = (await consolidate(deps, settings)).as_json()
+            outcome = (await consolidate(deps, board)).as_json()
         except ConflictError as exc:
             outcome = {"leaderboard_id": leaderboard_id, "changed": False, "error": exc.code}
         summary.append({**outcome, "reason": reason, "pending_rows": entry["rows"]})

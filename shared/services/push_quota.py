@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from shared.ports import Deps
 from shared.ports import Query, Transaction
-from shared.services.records import PUSH_QUOTA
 
+PUSH_QUOTA = "push_quota_shards"
 SHARDS = 8
 DAY, MONTH = "day", "month"
 

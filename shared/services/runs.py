@@ -9,24 +9,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from shared.ports import Deps
-from shared.errors import ConflictError, InvalidInput, NotFoundError, ServiceUnavailable
-from shared.ports import Data, Query, Unavailable
-from shared.services.records import CANDIDATES, LEADERBOARDS, RUNS, all_of, get_owned, now_iso, page
+from shared.domain.run import Run
+from shared.domain.times import iso
+from shared.errors import ConflictError, InvalidInput, ServiceUnavailable
+from shared.ports import Data, Deps, Unavailable
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.runs import RunChunks, Runs
 
-RUN_CHUNKS = "run_chunks"
-TERMINAL = ("completed", "failed", "cancelled")
 PREPARE_TASK, CHUNK_TASK, FINALIZE_TASK = "run_prepare", "run_chunk", "run_finalize"
 
 
 async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
                     run_source: str, trigger: str | None = None, improve: bool = False,
-                    dataset_limit: Data | None = None) -> Data:
+                    dataset_limit: Data | None = None) -> Run:
     """Queue a run of the chosen candidates (all when `model_ids` is None); answers at once."""
-    board = await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    candidates = await all_of(deps, CANDIDATES, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id})
+    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    candidates = await Candidates(deps.documents).of(board)
     if model_ids is not None:
-        known = {c["id"]: c for c in candidates}
+        known = {c.id: c for c in candidates}
         unknown = [model_id for model_id in model_ids if model_id not in known]
         if unknown:
             raise InvalidInput("Some model_ids are not candidates of this leaderboard.",
@@ -34,25 +34,20 @@ async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_id
         candidates = [known[model_id] for model_id in dict.fromkeys(model_ids)]
     if not candidates:
         raise ConflictError("The leaderboard has no candidate models to run.", code="no_candidates")
-    if board["dataset_type"] == "GET" and not board.get("dataset_url"):
+    if board.dataset_type == "GET" and not board.dataset_url:
         raise ConflictError("The leaderboard has no dataset URL.", code="no_dataset")
-    now = now_iso(deps)
-    run = {
-        "id": deps.ids.new_id(), "workspace_id": workspace_id, "leaderboard_id": leaderboard_id,
-        "status": "queued", "run_source": run_source, "trigger": trigger, "eval_type": board["eval_type"],
-        "candidate_ids": [c["id"] for c in candidates],
-        "candidates": [{"id": c["id"], "name": c["name"], "platform": c["platform"]} for c in candidates],
-        "dataset": None, "rows": None, "chunks": None, "chunk_rows": None,
-        "created_at": now, "started_at": None, "finished_at": None, "error": None, "ranking": None,
-        "winner_id": None, "improve": improve, "dataset_limit": dataset_limit,
-    }
-    await deps.documents.create(RUNS, run["id"], run)
+    run = Run(id=deps.ids.new_id(), workspace_id=workspace_id, leaderboard_id=leaderboard_id, run_source=run_source,
+              trigger=trigger, eval_type=board.eval_type, candidate_ids=[c.id for c in candidates],
+              candidates=[{"id": c.id, "name": c.name, "platform": c.platform} for c in candidates],
+              created_at=iso(deps.clock.now()), improve=improve, dataset_limit=dataset_limit)
+    runs = Runs(deps.documents)
+    await runs.create(run)
     try:
-        await queue_prepare(deps, run["id"])
+        await queue_prepare(deps, run.id)
     except Unavailable:
         # Nothing would ever work on it: take it back, so the caller sees no run and may retry.
         # (If this process dies right here instead, the reaper queues the prepare task later.)
-        await deps.documents.delete(RUNS, run["id"])
+        await runs.delete(run.id)
         raise ServiceUnavailable("The task queue is unavailable, so no run was started; retry shortly.") from None
     return run
 
@@ -62,41 +57,40 @@ async def queue_prepare(deps: Deps, run_id: str) -> bool:
     return await deps.queue.enqueue(PREPARE_TASK, {"run_id": run_id}, name=f"{run_id}-prepare")
 
 
-async def get_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Data:
-    run = await get_owned(deps, RUNS, run_id, workspace_id, "Run")
-    if run["leaderboard_id"] != leaderboard_id:
-        raise NotFoundError(f"Run {run_id} not found.")
-    return run
+async def get_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Run:
+    return await Runs(deps.documents).get_on(run_id, leaderboard_id, workspace_id)
 
 
 async def list_runs(deps: Deps, workspace_id: str, leaderboard_id: str, limit: int, offset: int
-                    ) -> tuple[list[Data], int]:
-    await get_owned(deps, LEADERBOARDS, leaderboard_id, workspace_id, "Leaderboard")
-    return await page(deps, RUNS, {"workspace_id": workspace_id, "leaderboard_id": leaderboard_id}, limit, offset)
+                    ) -> tuple[list[Run], int]:
+    await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    return await Runs(deps.documents).page({"workspace_id": workspace_id, "leaderboard_id": leaderboard_id},
+                                           limit, offset)
 
 
-async def progress(deps: Deps, run: Data) -> dict[str, Any]:
+async def progress(deps: Deps, run: Run) -> dict[str, Any]:
     """Rows done per candidate and overall, from the finished chunk records."""
-    chunks = await deps.documents.query(Query(RUN_CHUNKS, where={"run_id": run["id"]},
-                                              select=("candidate_id", "items", "failed")))
-    per: dict[str, dict[str, int]] = {cid: {"rows_done": 0, "rows_failed": 0} for cid in run["candidate_ids"]}
-    for doc in chunks:
-        entry = per.setdefault(doc.data["candidate_id"], {"rows_done": 0, "rows_failed": 0})
-        entry["rows_done"] += doc.data["items"]
-        entry["rows_failed"] += doc.data["failed"]
-    total = (run["rows"] or 0) * len(run["candidate_ids"])
+    per: dict[str, dict[str, int]] = {cid: {"rows_done": 0, "rows_failed": 0} for cid in run.candidate_ids}
+    for chunk in await RunChunks(deps.documents).of(run.id):
+        entry = per.setdefault(chunk.candidate_id, {"rows_done": 0, "rows_failed": 0})
+        entry["rows_done"] += chunk.items
+        entry["rows_failed"] += chunk.failed
+    total = (run.rows or 0) * len(run.candidate_ids)
     done = sum(entry["rows_done"] for entry in per.values())
     return {"rows_total": total, "rows_done": done, "percent": round(100 * done / total, 1) if total else 0.0,
             "candidates": [{"candidate_id": cid, **entry} for cid, entry in per.items()]}
 
 
-async def cancel_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Data:
-    run = await get_run(deps, workspace_id, leaderboard_id, run_id)
-    if run["status"] in TERMINAL:
-        raise ConflictError(f"The run is already {run['status']}.", code="run_finished")
-    changes = {"status": "cancelled", "finished_at": now_iso(deps)}
-    await deps.documents.update(RUNS, run_id, changes)
-    return {**run, **changes}
+async def cancel_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Run:
+    await get_run(deps, workspace_id, leaderboard_id, run_id)
+    cancelled_at = iso(deps.clock.now())
+
+    def cancel(run: Run) -> None:
+        if run.finished:
+            raise ConflictError(f"The run is already {run.status}.", code="run_finished")
+        run.status, run.finished_at = "cancelled", cancelled_at
+
+    return await Runs(deps.documents).change(run_id, cancel)
 
 
 def result_key(run_id: str, candidate_id: str, chunk: int) -> str:
@@ -107,9 +101,9 @@ def rows_key(run_id: str, chunk: int) -> str:
     return f"runs/{run_id}/rows/{chunk:06d}.jsonl"
 
 
-async def result_stream(deps: Deps, run: Data) -> AsyncIterator[bytes]:
+async def result_stream(deps: Deps, run: Run) -> AsyncIterator[bytes]:
     """Every per-row result of the run as JSONL, candidate by candidate, chunk by chunk."""
-    for candidate_id in run["candidate_ids"]:
-        for blob in await deps.blobs.list(f"runs/{run['id']}/results/{candidate_id}/"):
+    for candidate_id in run.candidate_ids:
+        for blob in await deps.blobs.list(f"runs/{run.id}/results/{candidate_id}/"):
             async for chunk in deps.blobs.read_stream(blob.key, chunk_size=256 * 1024):
                 yield chunk

@@ -24,9 +24,15 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from shared.ports import Deps
-from shared.errors import ServiceUnavailable
-from shared.ports import AlreadyExists, Data, NotFound, Order, Query, Range
+from shared.domain.leaderboard import Leaderboard
+from shared.domain.times import iso
+from shared.errors import NotFoundError, ServiceUnavailable
+from shared.ports import AlreadyExists, Data, Deps, Order, Range
+from shared.schemas.schedules import Schedule
+from shared.services import push_quota, runs
+from shared.services.catalog import openrouter_catalog
+from shared.stores.leaderboards import Candidates, Leaderboards
+from shared.stores.models import OwnModels
 
 SLOTS = "schedule_slots"
 DUE_PAGE = 200
@@ -37,9 +43,6 @@ CADENCES = {"DAILY": "0 6 * * *", "WEEKLY": "0 6 * * 1", "MONTHLY": "0 6 1 * *"}
 
 def due_times(schedule: dict[str, Any] | None, after: datetime) -> dict[str, str]:
     """The next time each enabled trigger is due after `after` (ISO UTC)."""
-    from shared.schemas.schedules import Schedule
-    from shared.services.records import iso
-
     if not schedule:
         return {}
     triggers = Schedule.model_validate(schedule).triggers
@@ -54,23 +57,19 @@ def due_times(schedule: dict[str, Any] | None, after: datetime) -> dict[str, str
     return due
 
 
-async def model_versions(deps: Deps, board: Data) -> dict[str, str]:
+async def model_versions(deps: Deps, board: Leaderboard) -> dict[str, str]:
     """candidate id -> its upstream version, for the candidates that publish one."""
-    from shared.services.catalog import openrouter_catalog
-    from shared.services.records import CANDIDATES, MODELS, all_of
-
-    candidates = await all_of(deps, CANDIDATES, {"workspace_id": board["workspace_id"], "leaderboard_id": board["id"]})
     versions: dict[str, str] = {}
     catalog: dict[str, Any] | None = None
-    for candidate in candidates:
-        if candidate["platform"] == "OpenRouter":
+    for candidate in await Candidates(deps.documents).of(board):
+        if candidate.platform == "OpenRouter":
             if catalog is None:
                 catalog = await openrouter_catalog(deps, max_age=0)  # a version check wants today's catalog
-            entry = catalog.get(candidate["model_url"])
-            versions[candidate["id"]] = str(entry.get("created")) if entry else "absent"
-        elif candidate["platform"] == "Dr.Gero":
-            model = await deps.documents.get(MODELS, candidate["model_id"])
-            versions[candidate["id"]] = str(model.data.get("version")) if model else "absent"
+            entry = catalog.get(candidate.model_url or "")
+            versions[candidate.id] = str(entry.get("created")) if entry else "absent"
+        elif candidate.platform == "Dr.Gero":
+            model = await OwnModels(deps.documents).get(candidate.model_id or "")
+            versions[candidate.id] = str(model.version) if model else "absent"
     return versions
 
 
@@ -82,8 +81,6 @@ def due_fields(schedule: dict[str, Any] | None, after: datetime) -> Data:
 
 def dataset_limit(schedule: dict[str, Any] | None) -> Data | None:
     """The limit a scheduled run applies to its rows (None for mode ALL)."""
-    from shared.schemas.schedules import Schedule
-
     if not schedule:
         return None
     dataset = Schedule.model_validate(schedule).dataset
@@ -92,22 +89,20 @@ def dataset_limit(schedule: dict[str, Any] | None) -> Data | None:
 
 async def run_due(deps: Deps) -> list[Data]:
     """Start every run whose cron slot has come; returns what was started and why."""
-    from shared.services.records import LEADERBOARDS, iso
-
     now = deps.clock.now()
+    boards = Leaderboards(deps.documents)
     started: list[Data] = []
-    due = await deps.documents.query(Query(LEADERBOARDS, order_by=(Order("schedule_next_due_at"),), limit=DUE_PAGE,
-                                           range=Range("schedule_next_due_at", high=iso(now))))
-    for doc in due:
-        board = doc.data
-        changes = due_fields(board.get("schedule"), now)
-        for trigger, slot in sorted((board.get("schedule_due") or {}).items()):
+    due = await boards.find({}, order=(Order("schedule_next_due_at"),), limit=DUE_PAGE,
+                            range=Range("schedule_next_due_at", high=iso(now)))
+    for board in due:
+        changes = due_fields(board.schedule, now)
+        for trigger, slot in sorted(board.schedule_due.items()):
             if slot > iso(now):
                 continue
-            entry: Data = {"leaderboard_id": board["id"], "trigger": trigger, "due_at": slot}
-            slot_id = f"{board['id']}.{trigger}.{slot}"
+            entry: Data = {"leaderboard_id": board.id, "trigger": trigger, "due_at": slot}
+            slot_id = f"{board.id}.{trigger}.{slot}"
             try:
-                await deps.documents.create(SLOTS, slot_id, {**entry, "workspace_id": board["workspace_id"]})
+                await deps.documents.create(SLOTS, slot_id, {**entry, "workspace_id": board.workspace_id})
             except AlreadyExists:
                 continue  # another run-due call took this slot
             try:
@@ -119,21 +114,29 @@ async def run_due(deps: Deps) -> list[Data]:
                 changes["schedule_due"][trigger] = slot
                 changes["schedule_next_due_at"] = min(changes["schedule_due"].values())
                 started.append({**entry, "run_id": None, "status": "deferred", "reason": exc.message})
-        with contextlib.suppress(NotFound):  # deleted since it was found due
-            await deps.documents.update(LEADERBOARDS, board["id"], changes)
+        with contextlib.suppress(NotFoundError):  # deleted since it was found due
+            await boards.change(board.id, _looked(board.schedule, changes))
     return started
 
 
-async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Data) -> Data:
+def _looked(schedule: dict[str, Any] | None, changes: Data):
+    """Record the next due times and what the triggers saw, unless the schedule changed meanwhile
+    (the PATCH that changed it set due times of its own)."""
+
+    def apply(board: Leaderboard) -> None:
+        if board.schedule == schedule:
+            for name, value in changes.items():
+                setattr(board, name, value)
+
+    return apply
+
+
+async def _fire(deps: Deps, board: Leaderboard, trigger: str, entry: Data, changes: Data) -> Data:
     """Start the trigger's run, or say why not; ServiceUnavailable when the run could not be queued.
 
     What the trigger looked at (versions, rows seen) goes into `changes` only once the run
     started or was skipped for good, so a deferred look is taken again.
     """
-    from shared.schemas.schedules import Schedule
-    from shared.services import push_quota
-    from shared.services.runs import start_run
-
     looked: Data = {}
     if trigger == "model_version":
         try:
@@ -141,24 +144,24 @@ async def _fire(deps: Deps, board: Data, trigger: str, entry: Data, changes: Dat
         except Exception as exc:  # noqa: BLE001 - a catalog outage skips this look, the next one retries
             return {**entry, "run_id": None, "status": "skipped", "reason": f"model catalog unavailable: {exc}"}
         changes["schedule_model_versions"] = versions
-        if "schedule_model_versions" not in board or versions == board["schedule_model_versions"]:
+        if board.schedule_model_versions is None or versions == board.schedule_model_versions:
             return {**entry, "run_id": None, "status": "skipped", "reason": "no candidate has a new version"}
         looked["schedule_model_versions"] = changes.pop("schedule_model_versions")
     if trigger == "new_data":
-        accepted = (await push_quota.usage(deps, board["id"])).accepted_total
-        fresh = accepted - board.get("schedule_rows_seen", 0)
-        wanted = Schedule.model_validate(board["schedule"]).triggers.new_data.every_new_events
+        accepted = (await push_quota.usage(deps, board.id)).accepted_total
+        fresh = accepted - board.schedule_rows_seen
+        wanted = Schedule.model_validate(board.schedule).triggers.new_data.every_new_events
         if fresh < wanted:
             return {**entry, "run_id": None, "status": "skipped",
                     "reason": f"{fresh} new rows since the last look; the trigger waits for {wanted}"}
         looked["schedule_rows_seen"] = accepted
     try:
-        run = await start_run(deps, board["workspace_id"], board["id"], None, "schedule", trigger=trigger,
-                              dataset_limit=dataset_limit(board.get("schedule")))
+        run = await runs.start_run(deps, board.workspace_id, board.id, None, "schedule", trigger=trigger,
+                              dataset_limit=dataset_limit(board.schedule))
     except ServiceUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a leaderboard that cannot run must not stop the others
         changes.update(looked)
         return {**entry, "run_id": None, "status": "skipped", "reason": getattr(exc, "message", str(exc))}
     changes.update(looked)
-    return {**entry, "run_id": run["id"], "status": "started"}
+    return {**entry, "run_id": run.id, "status": "started"}

@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from shared.domain.leaderboard import Leaderboard
 from shared.ports import Deps
-from shared.ports import Data, Query, Transaction
+from shared.ports import Query, Transaction
 
 SPEND = "spend_shards"
 SHARDS = 8
@@ -59,15 +60,15 @@ class Budget:
         return None if self.limit_usd is None else max(0.0, self.limit_usd - self.spent_usd)
 
 
-def budget_limit(board: Data) -> float | None:
-    value = (board.get("constraints") or {}).get("monthly_budget_usd")
+def budget_limit(board: Leaderboard) -> float | None:
+    value = (board.constraints or {}).get("monthly_budget_usd")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
 
 
-async def budget(deps: Deps, board: Data) -> Budget:
+async def budget(deps: Deps, board: Leaderboard) -> Budget:
     limit = budget_limit(board)
     if limit is None:
         return Budget("none", None, 0.0)
-    spent = await month_to_date(deps, board["id"])
+    spent = await month_to_date(deps, board.id)
     state = "exceeded" if spent >= limit else "warning" if spent >= WARNING_AT * limit else "ok"
     return Budget(state, limit, spent)

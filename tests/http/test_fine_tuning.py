@@ -9,7 +9,7 @@ import pytest
 
 from shared.domain.base_models import BASE_MODEL_IDS
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
-from shared.services.records import LEADERBOARDS
+from shared.stores.leaderboards import Leaderboards
 from shared.services.schedules import model_versions
 from tests.factories import own_model, push_leaderboard
 from tests.fine_tuning_server import KEY, running_backend
@@ -66,7 +66,7 @@ async def test_a_fine_tune_trains_on_the_dataset_and_makes_a_callable_new_versio
 
     candidate = (await client.post(f"/api/leaderboards/{board}/models", headers=auth,
                                    json={"name": "ours", "model_id": model})).json()
-    stored = (await deps.documents.get(LEADERBOARDS, board)).data
+    stored = await Leaderboards(deps.documents).get(board)
     before = await model_versions(deps, stored)
     synced = await _sync_until_done(client, auth, model)
     [done] = synced["data"]

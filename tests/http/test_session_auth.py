@@ -215,7 +215,7 @@ async def test_two_owners_removing_each_other_at_once_leave_one_owner(deps, tena
     outcomes = await asyncio.gather(remove(deps, first, {"email": "second@acme.example"}),
                                     remove(deps, second, {"email": "owner@acme.example"}), return_exceptions=True)
     assert sorted(type(o).__name__ for o in outcomes) == ["ConflictError", "dict"]
-    owners = [m for m in (await members_and_invites(deps, acme))["members"] if m["role"] == "owner"]
+    owners = [m for m in (await members_and_invites(deps, acme))["members"] if m.role == "owner"]
     assert len(owners) == 1
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.services.endpoints import INTEGRATIONS, candidate_endpoint
+from shared.domain.leaderboard import Candidate
+from shared.services.endpoints import candidate_endpoint
+from shared.stores.workspaces import Integrations
 from tests.factories import get_leaderboard, openrouter_candidate, push_leaderboard
 from tests.upstream import running_upstream
 
@@ -108,7 +110,7 @@ async def test_a_stored_integration_is_sealed_redacted_and_used_by_candidates(cl
     assert stored.status_code == 200 and stored.json()["key_hint"] == "••••" + GOOD_OR[-4:]
     listed = await client.get("/api/integrations", headers=admin)
     assert GOOD_OR not in listed.text and listed.json()["data"][0]["account"]["limit"] == 10
-    doc = await deps.documents.get(INTEGRATIONS, f"{tenants.ids['acme']}.openrouter")
+    doc = await deps.documents.get(Integrations.collection, f"{tenants.ids['acme']}.openrouter")
     assert GOOD_OR not in str(doc.data) and deps.sealer.open(doc.data["key_sealed"]) == GOOD_OR
     unchecked = await client.put("/api/integrations/huggingface", headers=admin,
                                  json={"api_key": "hf_offline", "validate": False})
@@ -128,7 +130,8 @@ async def test_a_stored_integration_is_sealed_redacted_and_used_by_candidates(cl
     assert deleted.json() == {"id": "openrouter", "deleted": True}
     assert (await client.delete("/api/integrations/openrouter", headers=admin)).status_code == 404
     assert (await client.put("/api/integrations/acme", headers=admin, json={"api_key": "k"})).status_code == 422
-    candidate = {"workspace_id": tenants.ids["acme"], "platform": "HuggingFace", "model_url": "org/m"}
+    candidate = Candidate(id="c", workspace_id=tenants.ids["acme"], leaderboard_id="l", name="hf", platform="HuggingFace",
+                          model_url="org/m", created_at="")
     assert (await candidate_endpoint(deps, candidate)).headers["Authorization"] == "Bearer hf_offline"
 
 

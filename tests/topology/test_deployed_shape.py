@@ -20,7 +20,7 @@ import yaml
 from functions.families import FAMILIES
 from shared.adapters.firestore import FirestoreDocuments
 from shared.http.openapi import openapi_yaml
-from shared.services.records import LEADERBOARDS
+from shared.stores.leaderboards import Leaderboards
 from tests.topology.conftest import drgero
 
 CAPITALS = [("France", "Paris"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"), ("Peru", "Lima"), ("Chile", "Santiago"),
@@ -174,7 +174,7 @@ def test_run_due_called_three_times_at_once_starts_the_due_run_once(topology, ap
     # A week is long to wait: move the saved slot into the past, as if Monday 06:00 had come.
     slot = "2026-01-05T06:00:00.000000Z"
     documents = FirestoreDocuments(topology.settings["DRGERO_GCP_PROJECT"])
-    asyncio.run(documents.update(LEADERBOARDS, board, {"schedule_due": {"cron": slot}, "schedule_next_due_at": slot}))
+    asyncio.run(documents.update(Leaderboards.collection, board, {"schedule_due": {"cron": slot}, "schedule_next_due_at": slot}))
     answers: list[dict] = []
     callers = [threading.Thread(target=lambda: answers.append(topology.call_job("run-due"))) for _ in range(3)]
     for caller in callers:

@@ -22,7 +22,8 @@ from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services import push_datasets
 from shared.services.consolidation import consolidate, read_dataset
 from shared.services.leaderboards import create_leaderboard
-from shared.services.records import LEADERBOARDS, PUSH_BATCHES
+from shared.stores.leaderboards import Leaderboards
+from shared.stores.push_datasets import PushBatches
 from shared.services.workspaces import create_workspace
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
@@ -40,7 +41,7 @@ def backend(request, deps: Deps, tmp_path: Path) -> Deps:
 async def _push_board(deps: Deps, **settings: Any) -> dict:
     workspace = await create_workspace(deps, f"ws-{deps.ids.new_id()[:8]}")
     body = {"name": "pushes", "system_prompt": "{input}", "dataset_type": "PUSH", **settings}
-    return await create_leaderboard(deps, workspace["id"], LeaderboardCreate.model_validate(body))
+    return await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate(body))
 
 
 async def _rows(deps: Deps, board_id: str) -> list[dict]:
@@ -52,7 +53,7 @@ async def _rows(deps: Deps, board_id: str) -> list[dict]:
 
 
 async def _push_inputs(deps: Deps, board: dict, inputs: list[str]) -> None:
-    response, _ = await push_datasets.push(deps, board["workspace_id"], board["id"],
+    response, _ = await push_datasets.push(deps, board.workspace_id, board.id,
                                            {"rows": [{"input": text} for text in inputs]})
     assert response["accepted_rows"] == len(inputs)
 
@@ -81,14 +82,14 @@ async def test_consolidation_survives_a_crash_at_every_write(backend: Deps):
             crash_points += 1
             await consolidate(backend, snapshot_board)  # the re-run after the crash
             await consolidate(backend, snapshot_board)  # and one more, which must change nothing
-            assert Counter(row["input"] for row in await _rows(backend, snapshot_board["id"])) == expected
+            assert Counter(row["input"] for row in await _rows(backend, snapshot_board.id)) == expected
             pending = await backend.documents.count(Query(
-                PUSH_BATCHES, where={"leaderboard_id": snapshot_board["id"], "state": "pending"}))
+                PushBatches.collection, where={"leaderboard_id": snapshot_board.id, "state": "pending"}))
             assert pending == 0
             continue
         break
     assert crash_points >= 6  # blobs, manifest, pointer, marking: every step was interrupted
-    assert Counter(row["input"] for row in await _rows(backend, board["id"])) == Counter(["first", "dup"])
+    assert Counter(row["input"] for row in await _rows(backend, board.id)) == Counter(["first", "dup"])
 
 
 async def test_two_racing_consolidations_commit_once(backend: Deps):
@@ -98,7 +99,7 @@ async def test_two_racing_consolidations_commit_once(backend: Deps):
                                    return_exceptions=True)
     assert sum(1 for result in results if not isinstance(result, Exception)) >= 1
     await consolidate(backend, board)
-    assert sorted(row["input"] for row in await _rows(backend, board["id"])) == ["a", "b", "c"]
+    assert sorted(row["input"] for row in await _rows(backend, board.id)) == ["a", "b", "c"]
 
 
 async def test_concurrent_pushers_accept_exactly_the_daily_limit(backend: Deps):
@@ -107,13 +108,12 @@ async def test_concurrent_pushers_accept_exactly_the_daily_limit(backend: Deps):
     sizes = [3, 1, 4, 1, 5, 2, 6, 2, 3, 4]
 
     async def pusher(n: int, size: int) -> int:
-        response, _ = await push_datasets.push(backend, board["workspace_id"], board["id"],
+        response, _ = await push_datasets.push(backend, board.workspace_id, board.id,
                                                {"rows": [{"input": f"{n}-{r}"} for r in range(size)]})
         return response["accepted_rows"]
 
     accepted = await asyncio.gather(*(pusher(n, size) for n, size in enumerate(sizes)))
     assert sum(accepted) == limit < sum(sizes)
     await consolidate(backend, board)
-    assert len(await _rows(backend, board["id"])) == limit
-    stored = (await backend.documents.get(LEADERBOARDS, board["id"])).data
-    assert stored["daily_event_limit"] == limit
+    assert len(await _rows(backend, board.id)) == limit
+    assert (await Leaderboards(backend.documents).get(board.id)).daily_event_limit == limit

@@ -1,0 +1,32 @@
+"""The Trace aggregate: what one production call through a leaderboard asked, who answered, and what it cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from shared.domain.aggregate import Aggregate
+
+
+class Trace(Aggregate):
+    workspace_id: str
+    leaderboard_id: str
+    input: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: str
+    attempted: list[str] = Field(default_factory=list)  # candidate ids, in the order they were tried
+    # error until a candidate answers; client_disconnected for a stream the client left
+    status: str = "error"
+    output: str | None = None
+    error: str | None = None
+    candidate_id: str | None = None
+    model: str | None = None  # the answering candidate's name
+    latency_ms: float | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    fallback: bool = False  # answered by a runner-up, not the chosen model
+
+    def answered_by(self, candidate_id: str, name: str) -> None:
+        self.candidate_id, self.model, self.error = candidate_id, name, None
+        self.fallback = len(self.attempted) > 1
