@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BeforeValidator, Field, model_validator
 
+from shared.domain.leaderboard import PushSettings
 from shared.schemas.candidates import CandidatePublic
 from shared.schemas.common import ApiInput, ApiOutput, normalizer
 from shared.schemas.schedules import Schedule
@@ -23,19 +24,9 @@ Url = Annotated[str, Field(max_length=2_000)]
 JsonObject = dict[str, Any]
 
 
-class PushSettings(ApiInput):
-    """PUSH-dataset limits and consolidation triggers (ignored for GET datasets)."""
+class LeaderboardCreate(ApiInput, PushSettings):
+    """A new leaderboard; the push settings and their defaults are the domain's (`PushSettings`)."""
 
-    auto_limit_size: bool = True
-    max_samples_to_gather: int = Field(1000, ge=1, le=1_000_000)
-    daily_event_limit: int = Field(5000, ge=1, le=10_000_000)
-    monthly_event_limit: int = Field(50_000, ge=1, le=300_000_000)
-    consolidate_every_events: int = Field(500, ge=1, le=1_000_000)
-    consolidate_every_hours: float = Field(24, gt=0, le=24 * 31)
-    dedupe: bool = True
-
-
-class LeaderboardCreate(PushSettings):
     name: Name
     description: Text | None = None
     system_prompt: Prompt | None = None
