@@ -20,7 +20,8 @@ from shared.schemas.push import (
 )
 from shared.schemas.common import Page
 from shared.schemas.inference import (
-    ChatCompletion, ChatCompletionsRequest, InferenceRequest, InferenceResponse, OpenAIError, TracePublic, TraceQuery,
+    ChatCompletion, ChatCompletionsRequest, InferenceFailed, InferenceRequest, InferenceResponse, OpenAIError,
+    TracePublic, TraceQuery,
 )
 
 from shared.schemas.runs import AutoLabels
@@ -194,7 +195,8 @@ ROUTES: list[Route] = [
           scopes=(S.LEADERBOARDS_WRITE,), response=AutoLabels, errors=(409,)),
     Route("POST", f"{BOARD}/inference", run_inference,
           "Answer with the chosen model (falling back along the latest ranking); traced",
-          scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(402, 409, 502)),
+          scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(402, 409, 502),
+          error_bodies=((502, InferenceFailed),)),
     Route("POST", f"{BOARD}/chat/completions", chat_completions,
           "OpenAI-compatible chat completions through the leaderboard (stream: true for server-sent events)",
           scopes=(S.INFERENCE,), body=ChatCompletionsRequest, response=ChatCompletion, errors=(402, 409, 502),

@@ -28,7 +28,9 @@ class ApiInput(BaseModel):
 
 
 class ApiOutput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """An answer's schema: what it does not declare cannot be answered (a service that tries fails loudly)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class PageQuery(BaseModel):

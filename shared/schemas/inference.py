@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.schemas.common import ApiInput, ApiOutput
+from shared.schemas.common import ErrorBody, ApiInput, ApiOutput
 
 
 class ChatMessage(ApiInput):
@@ -89,6 +89,12 @@ class TracePublic(ApiOutput):
     attempted: list[str]
     fallback: bool
     created_at: str
+
+
+class InferenceFailed(ErrorBody):
+    """Every candidate tried failed (502): the trace says what each answered."""
+
+    trace_id: str
 
 
 class ChatCompletionsRequest(ApiInput):

@@ -101,6 +101,8 @@ class DueConsolidation(ApiOutput):
     merged_rows: int | None = None
     deduplicated_rows: int | None = None
     dropped_rows: int | None = None
+    batches: int | None = None
+    consolidated_at: str | None = None
     error: str | None = None
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from shared.schemas.common import normalizer
+from shared.schemas.common import ApiOutput, normalizer
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # any instant: parsing is what is checked
 PRESETS = {"HOURLY": "0 * * * *", "DAILY": "0 6 * * *", "WEEKLY": "0 6 * * 1", "MONTHLY": "0 6 1 * *"}
@@ -92,7 +92,7 @@ class Schedule(_Strict):
 
 
 
-class DueRun(BaseModel):
+class DueRun(ApiOutput):
     leaderboard_id: str
     trigger: str
     due_at: str
@@ -102,5 +102,5 @@ class DueRun(BaseModel):
     reason: str | None = None
 
 
-class DueRuns(BaseModel):
+class DueRuns(ApiOutput):
     started: list[DueRun]
