@@ -26,11 +26,12 @@ import httpx
 
 from shared.bootstrap import build
 from shared.config import Settings
+from shared.domain.push_dataset import PushBatch
 from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services.api_tokens import create_api_token
+from shared.services.consolidation import consolidate
 from shared.services.leaderboards import create_leaderboard
 from shared.services.workspaces import create_workspace
-from shared.domain.push_dataset import PushBatch
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.push_datasets import PushBatches
 
@@ -124,8 +125,6 @@ async def _fill_pending(home: str) -> str:
 
 def consolidation_child(home: str, board_id: str) -> None:
     """Run in a child process: consolidate and print seconds, outcome and peak RSS as JSON."""
-    from shared.services.consolidation import consolidate
-
     async def run() -> dict:
         deps = build(_settings(home))
         board = await Leaderboards(deps.documents).get(board_id)

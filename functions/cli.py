@@ -7,12 +7,15 @@ import asyncio
 import sys
 
 from functions import cli_run
+from shared.auth.principal import Principal
 from shared.auth.scopes import parse_scopes
+from shared.auth.sessions import dev_user_id, mint_dev_session
 from shared.bootstrap import build
-from shared.ports import Deps
 from shared.config import Settings
 from shared.errors import DomainError
+from shared.ports import Deps
 from shared.services.api_tokens import create_api_token
+from shared.services.members import add_member, invite
 from shared.services.workspaces import create_workspace, find_workspace
 
 
@@ -34,9 +37,6 @@ async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
 
 
 async def _session_create(deps: Deps, args: argparse.Namespace) -> None:
-    from shared.auth.sessions import dev_user_id, mint_dev_session
-    from shared.services.members import add_member
-
     token = mint_dev_session(deps.settings, args.email, ttl_seconds=args.ttl)  # refuses production first
     workspace = await find_workspace(deps, args.workspace)
     if workspace is None:
@@ -50,8 +50,6 @@ async def _session_create(deps: Deps, args: argparse.Namespace) -> None:
 
 async def _invite_create(deps: Deps, args: argparse.Namespace) -> None:
     # The way to a workspace's first owner in production, where nobody can sign in yet to invite.
-    from shared.auth.principal import Principal
-    from shared.services.members import invite
 
     workspace = await find_workspace(deps, args.workspace)
     if workspace is None:
@@ -65,9 +63,10 @@ async def _invite_create(deps: Deps, args: argparse.Namespace) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
+    # Only `serve` needs the web server and every family's routes; the other commands start faster without.
+    import uvicorn  # noqa: PLC0415
 
-    from functions.server import create_app
+    from functions.server import create_app  # noqa: PLC0415
 
     app = create_app(build(settings))
     print(f"Dr.Gero serving every family on http://{settings.host}:{settings.port} "

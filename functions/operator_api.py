@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.http.routes import Call, Family, Route
 from shared.ports import Deps
-from shared.http.family import Family
-from shared.http.routes import Call, Route
 from shared.schemas.push import DueConsolidations
 from shared.schemas.runs import ReapedRuns
 from shared.schemas.schedules import DueRuns

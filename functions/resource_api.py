@@ -11,8 +11,7 @@ from functions.runtime_api import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
 from shared.domain.leaderboard import Candidate
-from shared.http.family import Family
-from shared.http.routes import Call, Route
+from shared.http.routes import Call, Family, Route
 from shared.schemas.candidates import CandidateCreate, CandidatePublic
 from shared.schemas.common import Deleted, Page, PageQuery
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardDetail, LeaderboardPublic, LeaderboardUpdate

@@ -11,7 +11,13 @@ from shared.domain.run import Run
 from shared.http.routes import Call, Route
 from shared.schemas.common import Page, PageQuery
 from shared.schemas.runs import (
-    AnnotationCreate, AnnotationPublic, AnnotationQuery, ImprovedRun, RunCreate, RunDetail, RunPublic,
+    AnnotationCreate,
+    AnnotationPublic,
+    AnnotationQuery,
+    ImprovedRun,
+    RunCreate,
+    RunDetail,
+    RunPublic,
 )
 from shared.services import annotations, auto_labels, runs
 

@@ -7,23 +7,32 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from shared.auth import scopes as S
 from shared.domain.trace import Trace
 from shared.http.authenticate import PUSH_TOKEN_HEADER
-from shared.http.family import Family
-from shared.http.routes import Answer, Call, Route
-from shared.schemas.push import (
-    ConsolidationResult, PushAccepted, PushBody, PushStatus, PushTokenCreate, PushTokenCreated, PushTokensRevoked,
-)
+from shared.http.routes import Answer, Call, Family, Route
 from shared.schemas.common import Page
 from shared.schemas.inference import (
-    ChatCompletion, ChatCompletionsRequest, InferenceFailed, InferenceRequest, InferenceResponse, OpenAIError,
-    TracePublic, TraceQuery,
+    ChatCompletion,
+    ChatCompletionsRequest,
+    InferenceFailed,
+    InferenceRequest,
+    InferenceResponse,
+    OpenAIError,
+    TracePublic,
+    TraceQuery,
 )
-
+from shared.schemas.push import (
+    ConsolidationResult,
+    PushAccepted,
+    PushBody,
+    PushStatus,
+    PushTokenCreate,
+    PushTokenCreated,
+    PushTokensRevoked,
+)
 from shared.schemas.runs import AutoLabels
 from shared.services import auto_labels, consolidation, inference, push_datasets, push_tokens, spend
 from shared.stores.leaderboards import Leaderboards

@@ -14,8 +14,8 @@ from starlette.routing import Route as StarletteRoute
 from functions.families import FAMILIES
 from functions.ticker import tick_forever
 from shared.adapters.local_queue import LocalQueue
-from shared.ports import Deps
 from shared.http.family import dispatcher
+from shared.ports import Deps
 from shared.services.tasks import runner
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

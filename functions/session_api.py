@@ -11,13 +11,23 @@ from typing import Any
 from functions.session_auto_select import ROUTES as AUTO_SELECT_ROUTES
 from shared.auth.scopes import ALL_SCOPES, WORKSPACE_ADMIN, WORKSPACE_MEMBER
 from shared.errors import InvalidInput
-from shared.http.family import Family
-from shared.http.routes import Call, Route
+from shared.http.routes import Call, Family, Route
 from shared.schemas.common import Deleted, Page, PageQuery
 from shared.schemas.session import (
-    ApiTokenCreate, ApiTokenCreated, ApiTokenPublic, IntegrationCheck, IntegrationCheckResult,
-    IntegrationList, IntegrationPublic, IntegrationPut, InviteCreate, InvitePublic, MembersView, Removed,
-    RemoveTarget, RemoveTargetQuery,
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenPublic,
+    IntegrationCheck,
+    IntegrationCheckResult,
+    IntegrationList,
+    IntegrationPublic,
+    IntegrationPut,
+    InviteCreate,
+    InvitePublic,
+    MembersView,
+    Removed,
+    RemoveTarget,
+    RemoveTargetQuery,
 )
 from shared.services import api_tokens, integrations, members
 

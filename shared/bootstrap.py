@@ -36,10 +36,14 @@ def build(settings: Settings) -> Deps:
     )
 
 
+# Each backend's adapters are imported only when chosen: the embedded default never loads the
+# Google client libraries (seconds of start-up), and a function on GCP never opens SQLite.
+
+
 def _embedded(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
-    from shared.adapters.files import FileBlobs
-    from shared.adapters.local_queue import LocalQueue
-    from shared.adapters.sqlite import SqliteDocuments
+    from shared.adapters.files import FileBlobs  # noqa: PLC0415 - see above
+    from shared.adapters.local_queue import LocalQueue  # noqa: PLC0415
+    from shared.adapters.sqlite import SqliteDocuments  # noqa: PLC0415
 
     root = settings.data_dir
     return (
@@ -50,9 +54,9 @@ def _embedded(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
 
 
 def _gcp(settings: Settings) -> tuple[Documents, Blobs, TaskQueue]:
-    from shared.adapters.cloud_tasks import CloudTasksQueue
-    from shared.adapters.firestore import FirestoreDocuments
-    from shared.adapters.gcs import GcsBlobs
+    from shared.adapters.cloud_tasks import CloudTasksQueue  # noqa: PLC0415 - see above
+    from shared.adapters.firestore import FirestoreDocuments  # noqa: PLC0415
+    from shared.adapters.gcs import GcsBlobs  # noqa: PLC0415
 
     return (
         FirestoreDocuments(

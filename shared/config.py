@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -100,7 +101,6 @@ class Settings(BaseSettings):
         """The configured key, or one generated once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key
-        from cryptography.fernet import Fernet
 
         path = self.data_dir / "secret.key"
         if not path.exists():

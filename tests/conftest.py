@@ -10,14 +10,16 @@ import httpx
 import pytest
 
 from functions.server import create_app
+from shared.adapters.sqlite import SqliteDocuments
 from shared.auth.scopes import ALL_SCOPES
-from shared.bootstrap import build
-from shared.ports import Deps
-from shared.config import Settings
 from shared.auth.sessions import dev_user_id, mint_dev_session
+from shared.bootstrap import build
+from shared.config import Settings
+from shared.ports import Deps
 from shared.services.api_tokens import create_api_token
 from shared.services.members import add_member
 from shared.services.workspaces import create_workspace
+from tests.index_coverage import INDEX_FILE, covered, required_index
 
 # Session fixtures that start the GCP emulators on first use.
 pytest_plugins = ("tests.emulators",)
@@ -111,9 +113,6 @@ RECORDING = {"on": True}  # the adapter contract suite turns it off: its collect
 
 @pytest.fixture(autouse=True, scope="session")
 def _record_query_shapes():
-    from shared.adapters.sqlite import SqliteDocuments
-    from tests.index_coverage import required_index
-
     original_query, original_count = SqliteDocuments.query, SqliteDocuments.count
 
     async def query(self, q):
@@ -132,8 +131,6 @@ def _record_query_shapes():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    from tests.index_coverage import INDEX_FILE, covered
-
     missing = sorted(shape for shape in _QUERY_SHAPES if shape is not None and not covered(shape))
     if missing:
         session.config.get_terminal_writer().line(

@@ -5,6 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from shared.schemas.auto_select import AutoSelectRequest
+from shared.schemas.candidates import CandidateCreate
+from shared.schemas.fine_tunes import FineTuneStart
+from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
+from shared.schemas.leaderboards import LeaderboardUpdate
+from shared.schemas.models import ModelUpdate
+from shared.schemas.push import PushBody, PushTokenCreate
+from shared.schemas.runs import AnnotationCreate, RunCreate
+
 HF_URL = "https://huggingface.co/datasets/acme/support-evals/resolve/main/eval.jsonl"
 
 
@@ -67,15 +76,6 @@ OPENROUTER_CATALOG: dict[str, dict[str, Any]] = {
 
 
 def _route_bodies() -> dict[type, dict[str, Any]]:
-    from shared.schemas.auto_select import AutoSelectRequest
-    from shared.schemas.candidates import CandidateCreate
-    from shared.schemas.fine_tunes import FineTuneStart
-    from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
-    from shared.schemas.leaderboards import LeaderboardUpdate
-    from shared.schemas.models import ModelUpdate
-    from shared.schemas.push import PushBody, PushTokenCreate
-    from shared.schemas.runs import AnnotationCreate, RunCreate
-
     return {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
             ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
             PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},

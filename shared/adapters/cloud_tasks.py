@@ -26,8 +26,8 @@ from google.auth import exceptions as auth_exceptions
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcAsyncIOTransport
 
-from shared.auth.secrets import TASK_SIGNATURE_HEADER, task_signature
 from shared.adapters.outages import outages_as_unavailable
+from shared.auth.secrets import TASK_SIGNATURE_HEADER, task_signature
 from shared.ports import Data, Unavailable
 
 _KIND = re.compile(r"^[A-Za-z0-9_-]+$")  # it becomes a URL path segment

@@ -20,7 +20,14 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared.adapters.outages import outages_as_unavailable
 from shared.ports import (
-    AlreadyExists, Data, Doc, NotFound, PreconditionFailed, Query, Transaction, Unavailable,
+    AlreadyExists,
+    Data,
+    Doc,
+    NotFound,
+    PreconditionFailed,
+    Query,
+    Transaction,
+    Unavailable,
 )
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ import jwt
 
 from shared.config import Settings
 from shared.errors import ServiceUnavailable, Unauthenticated
-from shared.ports import FetchFailed, Fetcher, SessionKeys
+from shared.ports import Fetcher, FetchFailed, SessionKeys
 
 SYMMETRIC = "HS256"
 ASYMMETRIC = ("RS256", "ES256", "EdDSA")

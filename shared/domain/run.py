@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from shared.domain.aggregate import Aggregate
 
 TERMINAL = ("completed", "failed", "cancelled")

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from shared.auth.principal import Principal
 from shared.auth.secrets import TASK_SIGNATURE_HEADER, same_secret, task_signature
 from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
+from shared.http.routes import Route
 from shared.ports import Deps
 from shared.services.api_tokens import authenticate_api_token
 from shared.services.members import WORKSPACE_HEADER, authenticate_session
-from shared.http.routes import Route
 from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
 
 

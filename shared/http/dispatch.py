@@ -16,8 +16,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.http.authenticate import authenticate
 from shared.errors import InvalidInput
+from shared.http.authenticate import authenticate
 from shared.http.errors import HttpError, error_response, response_for
 from shared.http.routes import Answer, Call, Route
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 import functions_framework.aio
@@ -11,19 +10,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from shared.bootstrap import build
-from shared.ports import Deps
 from shared.config import Settings
 from shared.http.dispatch import DepsProvider, Dispatcher
-from shared.http.routes import Call, Route
+from shared.http.openapi import openapi_yaml
+from shared.http.routes import Call, Family, Route
+from shared.ports import Deps
 from shared.schemas.common import Health
-
-
-@dataclass(frozen=True, eq=False)
-class Family:
-    name: str
-    description: str
-    routes: list[Route]
-
 
 _deps: Deps | None = None
 
@@ -66,10 +58,8 @@ async def readyz(call: Call[None]) -> Response:
 
 def common_routes(families: list[Family]) -> list[Route]:
     """Health, readiness and the OpenAPI document of the given families."""
-    from shared.http.openapi import openapi_yaml
-
     async def openapi(call: Call[None]) -> Response:
-        return Response(openapi_yaml(families), media_type="application/yaml")
+        return Response(api_document(families), media_type="application/yaml")
 
     return [
         Route("GET", "/healthz", healthz, "Liveness", auth="none", response=Health),
@@ -78,6 +68,11 @@ def common_routes(families: list[Family]) -> list[Route]:
         Route("GET", "/openapi.yaml", openapi, "This API's OpenAPI 3.1 document", auth="none",
               media_type="application/yaml"),
     ]
+
+
+def api_document(families: list[Family]) -> str:
+    """The OpenAPI document of these families and the common routes, as YAML."""
+    return openapi_yaml(families, common_routes(families))
 
 
 def dispatcher(families: list[Family], deps: DepsProvider = process_deps,

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.http.routes import Family, Route
 from shared.schemas.common import ErrorBody
-
-if TYPE_CHECKING:
-    from shared.http.family import Family
-    from shared.http.routes import Route
 
 REF = "#/components/schemas/{model}"
 SECURITY = {
@@ -105,11 +102,9 @@ def _query_param_schema(model: type[BaseModel], name: str) -> dict[str, Any]:
 
 
 @cache
-def _document(families: tuple[Family, ...]) -> str:
-    from shared.http.family import common_routes
-
+def _document(families: tuple[Family, ...], common: tuple[Route, ...]) -> str:
     tagged = [(f.name, r) for f in families for r in f.routes]
-    tagged += [("health", r) for r in common_routes(list(families))]
+    tagged += [("health", r) for r in common]
     models = {(m, "validation") for _, r in tagged for m in (r.body,) if m is not None}
     models |= {(m, "serialization") for _, r in tagged for m in (r.response,) if m is not None}
     models.add((ErrorBody, "serialization"))
@@ -142,6 +137,6 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
-def openapi_yaml(families: list[Family]) -> str:
-    """The OpenAPI document for these families, as YAML."""
-    return _document(tuple(families))
+def openapi_yaml(families: list[Family], common: list[Route]) -> str:
+    """The OpenAPI document for these families and the routes every function serves, as YAML."""
+    return _document(tuple(families), tuple(common))

@@ -84,3 +84,12 @@ class Route:
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.match(path)
         return found.groupdict() if found else None
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    """A named route table, served as one Cloud Run function."""
+
+    name: str
+    description: str
+    routes: list[Route]

@@ -8,14 +8,42 @@
 
 from shared.ports.deps import Clock, Deps, Ids
 from shared.ports.models import (
-    ChatModels, Completion, Endpoint, FineTuneJob, FineTuner, FineTuneRejected, ProviderAuthError, ProviderBadRequest,
-    ProviderBadResponse, ProviderConnectionError, ProviderError, ProviderRateLimited, ProviderServerError,
-    ProviderTimeout, StreamChunk, Usage,
+    ChatModels,
+    Completion,
+    Endpoint,
+    FineTuneJob,
+    FineTuner,
+    FineTuneRejected,
+    ProviderAuthError,
+    ProviderBadRequest,
+    ProviderBadResponse,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderServerError,
+    ProviderTimeout,
+    StreamChunk,
+    Usage,
 )
-from shared.ports.outside import Fetched, FetchFailed, Fetcher, FetchStream, Sealer, SessionKeys
+from shared.ports.outside import Fetched, Fetcher, FetchFailed, FetchStream, Sealer, SessionKeys
 from shared.ports.storage import (
-    AlreadyExists, BlobInfo, Blobs, Data, Doc, Documents, NotFound, Order, PermanentTaskError, PreconditionFailed,
-    Query, Range, StoreError, TaskHandler, TaskQueue, Transaction, Unavailable,
+    AlreadyExists,
+    BlobInfo,
+    Blobs,
+    Data,
+    Doc,
+    Documents,
+    NotFound,
+    Order,
+    PermanentTaskError,
+    PreconditionFailed,
+    Query,
+    Range,
+    StoreError,
+    TaskHandler,
+    TaskQueue,
+    Transaction,
+    Unavailable,
 )
 
 __all__ = [

@@ -26,8 +26,18 @@ from typing import Any
 import aiohttp
 
 from shared.ports import (
-    Completion, Endpoint, ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError,
-    ProviderError, ProviderRateLimited, ProviderServerError, ProviderTimeout, StreamChunk, Usage,
+    Completion,
+    Endpoint,
+    ProviderAuthError,
+    ProviderBadRequest,
+    ProviderBadResponse,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderServerError,
+    ProviderTimeout,
+    StreamChunk,
+    Usage,
 )
 
 BODY_EXCERPT = 2_000

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.schemas.common import ErrorBody, ApiInput, ApiOutput
+from shared.schemas.common import ApiInput, ApiOutput, ErrorBody
 
 
 class ChatMessage(ApiInput):

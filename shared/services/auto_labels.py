@@ -24,6 +24,7 @@ from shared.services.consolidation import consolidate
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.endpoints import EndpointUnavailable, judge_endpoint
 from shared.stores.leaderboards import Leaderboards
+
 LABEL_SYSTEM = "Answer the task below as well as you can. Reply with the answer only."
 
 

@@ -11,9 +11,8 @@ import json
 import time
 from typing import Any
 
-from shared.ports import Deps
 from shared.errors import UpstreamUnavailable
-from shared.ports import FetchFailed
+from shared.ports import Deps, FetchFailed
 
 _cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
 _lock = asyncio.Lock()

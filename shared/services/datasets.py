@@ -19,14 +19,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.ports import Deps
 from shared.domain.leaderboard import Leaderboard
-from shared.domain.push_rows import Rejection, normalize
-from shared.domain.urls import ip_is_internal, unsafe_url_reason
-from shared.errors import InvalidInput
-from shared.ports import Data, FetchFailed
-from shared.services.consolidation import lines, read_dataset
+from shared.domain.push_rows import EXPECTED_FIELDS, INPUT_FIELDS, Rejection, normalize
 from shared.domain.times import iso
+from shared.domain.urls import huggingface_jsonl_url, ip_is_internal, unsafe_url_reason
+from shared.errors import InvalidInput
+from shared.ports import Data, Deps, FetchFailed
+from shared.services.consolidation import lines, read_dataset
 
 CACHE = "hf_cache"
 CHUNK = 256 * 1024
@@ -142,9 +141,6 @@ SAMPLE_ROWS = 20
 
 async def check_huggingface(deps: Deps, url: str) -> dict[str, Any]:
     """Whether a URL is a usable Hugging Face JSONL dataset: shape, reachability, first rows, fields."""
-    from shared.domain.push_rows import EXPECTED_FIELDS, INPUT_FIELDS
-    from shared.domain.urls import huggingface_jsonl_url
-
     report: dict[str, Any] = {"url": url, "valid": False, "reachable": None, "http_status": None,
                               "rows_sampled": 0, "rows_usable": 0, "fields": [], "input_field": None,
                               "expected_field": None, "problems": []}

@@ -23,6 +23,7 @@ from shared.services.datasets import DatasetUnavailable, check_outbound_url
 from shared.stores.models import OwnModels
 from shared.stores.workspaces import Integrations
 
+
 class EndpointUnavailable(Exception):
     """The candidate cannot be called (no key, model not deployed); recorded per row."""
 

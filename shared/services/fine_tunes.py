@@ -19,7 +19,7 @@ from shared.domain.leaderboard import Leaderboard, fill_prompt
 from shared.domain.own_model import ACTIVE, FineTuneRun
 from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput, ServiceUnavailable, UpstreamUnavailable
-from shared.ports import Data, Deps, FineTuneJob, FineTuneRejected, FineTuner, Transaction, Unavailable
+from shared.ports import Data, Deps, FineTuneJob, FineTuner, FineTuneRejected, Transaction, Unavailable
 from shared.schemas.fine_tunes import FineTuneStart
 from shared.services.datasets import DatasetUnavailable, dataset_rows
 from shared.services.models import get_model

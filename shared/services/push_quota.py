@@ -27,8 +27,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from shared.ports import Deps
-from shared.ports import Query, Transaction
+from shared.ports import Deps, Query, Transaction
 
 PUSH_QUOTA = "push_quota_shards"
 SHARDS = 8

@@ -15,8 +15,7 @@ import random
 from dataclasses import dataclass
 
 from shared.domain.leaderboard import Leaderboard
-from shared.ports import Deps
-from shared.ports import Query, Transaction
+from shared.ports import Deps, Query, Transaction
 
 SPEND = "spend_shards"
 SHARDS = 8

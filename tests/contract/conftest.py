@@ -14,14 +14,14 @@ import pytest
 from shared.adapters.files import FileBlobs
 from shared.adapters.local_queue import LocalQueue
 from shared.adapters.sqlite import SqliteDocuments
+from tests import conftest
 from tests.contract.gcp_backends import HttpWorker, gcp_blobs, gcp_documents, gcp_queue
 from tests.contract.harness import Deliveries, QueueHarness
+
 
 @pytest.fixture(autouse=True)
 def _not_product_queries():
     """Contract tests query made-up collections; they say nothing about the product's indexes."""
-    from tests import conftest
-
     conftest.RECORDING["on"] = False
     yield
     conftest.RECORDING["on"] = True

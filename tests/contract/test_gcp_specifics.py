@@ -15,7 +15,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from shared.adapters.cloud_tasks import CALL_SECONDS, CloudTasksQueue
+from shared.auth.secrets import task_signature
+from shared.bootstrap import build
 from shared.ports import PreconditionFailed, Unavailable
+from tests.conftest import make_settings
 from tests.contract.gcp_backends import HttpWorker, gcp_blobs, gcp_queue
 from tests.emulators import free_port
 
@@ -53,8 +57,6 @@ async def test_uploads_above_the_multipart_limit_keep_create_only(gcs_emulator):
 
 
 async def test_signed_tasks_carry_a_signature_the_worker_accepts(tasks_emulator):
-    from shared.auth.secrets import task_signature
-
     with HttpWorker() as worker:
         async with gcp_queue(tasks_emulator, worker.url, signing_key="k" * 32) as queue:
             await queue.enqueue("consolidate_push_dataset", {"leaderboard_id": "x"}, name="sig-1")
@@ -68,8 +70,6 @@ async def test_the_emulator_setting_alone_reaches_the_emulator_from_bootstrap(ta
                                                                               gcs_emulator, tmp_path):
     # What a deployed-shape process does: no client is handed in, only settings (the
     # Firestore and Storage clients find their emulators through their own variables).
-    from shared.bootstrap import build
-    from tests.conftest import make_settings
 
     with HttpWorker() as worker:
         settings = make_settings(tmp_path, backend="gcp", gcp_project=tasks_emulator.project, gcs_bucket="unused",
@@ -85,8 +85,6 @@ async def test_the_emulator_setting_alone_reaches_the_emulator_from_bootstrap(ta
 
 
 async def test_a_queue_that_is_down_or_missing_is_unavailable_within_seconds(tasks_emulator):
-    from shared.adapters.cloud_tasks import CALL_SECONDS, CloudTasksQueue
-
     down = CloudTasksQueue("p", "l", "q", "http://127.0.0.1:9", emulator_host=f"127.0.0.1:{free_port()}")
     started = time.monotonic()
     with pytest.raises(Unavailable):
@@ -103,8 +101,6 @@ async def test_a_queue_that_is_down_or_missing_is_unavailable_within_seconds(tas
 
 
 async def test_without_credentials_an_enqueue_is_unavailable_not_a_crash(monkeypatch, tmp_path):
-    from shared.adapters.cloud_tasks import CloudTasksQueue
-
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
     queue = CloudTasksQueue("p", "europe-west1", "q", "https://worker.example")
     with pytest.raises(Unavailable, match="cloud tasks"):

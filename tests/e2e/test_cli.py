@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.e2e.conftest import DRGERO, LiveServer, drgero
 
@@ -68,8 +69,6 @@ def test_a_cli_session_is_an_owner_of_its_workspace_on_the_server(live_server: L
 
 
 def test_session_create_is_refused_with_production_settings(env):
-    from cryptography.fernet import Fernet
-
     production = {**env, "DRGERO_ENV": "production", "DRGERO_SECRET_KEY": Fernet.generate_key().decode(),
                   "DRGERO_CRON_SECRET": "c" * 32, "DRGERO_PUBLIC_BASE_URL": "https://drgero.example.com",
                   "DRGERO_SUPABASE_JWT_SECRET": "s" * 40}

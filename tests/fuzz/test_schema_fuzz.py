@@ -24,13 +24,16 @@ import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
-    content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from functions.families import FAMILIES
 from shared.auth.secrets import task_signature
-from shared.http.family import common_routes
-from shared.http.openapi import openapi_yaml
+from shared.domain.base_models import BASE_MODEL_IDS
+from shared.http.family import api_document, common_routes
 from shared.services.tasks import KINDS
 from tests.e2e.conftest import LiveServer, drgero, serve_live
 from tests.factories import OPENROUTER_CATALOG, own_model, push_leaderboard
@@ -48,8 +51,6 @@ SEEN: Counter[tuple[str, int]] = Counter()
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from shared.domain.base_models import BASE_MODEL_IDS
-
     with running_upstream() as upstream, running_backend(set(BASE_MODEL_IDS)) as tuner:
         upstream.catalog.update(OPENROUTER_CATALOG)
         yield from serve_live(tmp_path_factory.mktemp("fuzz"), {
@@ -86,7 +87,7 @@ def resources(fuzz_server: LiveServer, session_token: str) -> dict[str, str]:
 
 
 # The document the server serves at /openapi.yaml (checked below), built from the same route tables.
-DOCUMENT = openapi_yaml(FAMILIES)
+DOCUMENT = api_document(FAMILIES)
 schema = schemathesis.openapi.from_dict(yaml.safe_load(DOCUMENT))
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
+from functions.server import create_app
+from shared.bootstrap import build
 from shared.services.tasks import runner
-from tests.conftest import make_settings
+from tests.conftest import Workspaces, make_settings
 from tests.upstream import running_upstream
 
 PATH = "/datasets/acme/capitals/resolve/main/eval.jsonl"
@@ -45,10 +48,6 @@ async def test_the_check_reports_fields_rows_and_problems(client, auth, upstream
 
 
 async def test_the_check_refuses_internal_addresses_by_default(tmp_path, upstream):
-    from functions.server import create_app
-    from shared.bootstrap import build
-    from tests.conftest import Workspaces
-    import httpx
 
     deps = build(make_settings(tmp_path, huggingface_base_url=upstream.url))
     headers = await Workspaces(deps).headers()

@@ -16,13 +16,16 @@ import pytest
 
 from functions.families import FAMILIES
 from shared.auth.scopes import ALL_SCOPES
+from shared.auth.sessions import mint_dev_session
 from shared.http.openapi import PATH_PARAMETERS, error_statuses
 from shared.ports import Unavailable
-from shared.schemas.common import ErrorBody
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
+from shared.schemas.common import ErrorBody
 from shared.services.tasks import runner
-from tests.http.conftest import World
 from tests.factories import own_model, valid_body
+from tests.fine_tuning_server import KEY, running_backend
+from tests.http.conftest import World
+from tests.http.test_runs_api import _capital_rows, _push_board
 
 ROUTES = [route for family in FAMILIES for route in family.routes]
 CASES = [(route, status) for route in ROUTES for status in error_statuses(route)]
@@ -45,8 +48,6 @@ async def _403(w: World, route):
 
 
 async def _no_workspace(w: World, route):
-    from shared.auth.sessions import mint_dev_session
-
     token = mint_dev_session(w.deps.settings, "nobody@nowhere.example")
     return await w.call(route, {"Authorization": f"Bearer {token}"}, json_body=valid_body(route))
 
@@ -162,8 +163,6 @@ async def _run_finished(w: World, route):
 
 
 async def _annotations_closed(w: World, route):
-    from tests.http.test_runs_api import _capital_rows, _push_board
-
     board = await _push_board(w.client, w.api, _capital_rows()[:1], eval_type="human")
     await w.client.post(f"/api/leaderboards/{board}/models", headers=w.api, json={
         "name": "echo", "platform": "OpenRouter", "model_url": "vendor/echo"})
@@ -184,8 +183,6 @@ def _fine_tuner_down(w: World) -> None:
 
 
 async def _fine_tune_in_progress(w: World, route):
-    from tests.fine_tuning_server import KEY, running_backend
-
     with running_backend({own_model()["base_model"]}) as backend:
         w.deps.fine_tuner = OpenAIFineTuner(backend.url, KEY)
         await w.call(route, json_body={"leaderboard_id": w.ids["leaderboard_id"]})
@@ -198,8 +195,6 @@ async def _fine_tune_backend_down(w: World, route):
 
 
 async def _sync_backend_down(w: World, route):
-    from tests.fine_tuning_server import KEY, running_backend
-
     with running_backend({own_model()["base_model"]}) as backend:
         w.deps.fine_tuner = OpenAIFineTuner(backend.url, KEY)
         await w.client.post(f"/api/models/{w.ids['model_id']}/fine-tune/run", headers=w.api,

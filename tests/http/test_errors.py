@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
+from shared.adapters.cloud_tasks import CloudTasksQueue
 from shared.auth import scopes as S
+from tests.emulators import free_port
 from tests.factories import push_leaderboard
 
 
@@ -118,9 +120,6 @@ async def test_readiness_is_503_with_a_reason_when_a_backend_is_down(client, dep
 
 
 async def test_readiness_is_503_when_the_task_queue_is_unreachable(client, deps):
-    from shared.adapters.cloud_tasks import CloudTasksQueue
-    from tests.emulators import free_port
-
     deps.queue = CloudTasksQueue("p", "europe-west1", "q", "http://127.0.0.1:9", emulator_host=f"127.0.0.1:{free_port()}")
     response = await client.get("/readyz")
     assert response.status_code == 503

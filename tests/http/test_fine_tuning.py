@@ -9,8 +9,8 @@ import pytest
 
 from shared.domain.base_models import BASE_MODEL_IDS
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
-from shared.stores.leaderboards import Leaderboards
 from shared.services.schedules import model_versions
+from shared.stores.leaderboards import Leaderboards
 from tests.factories import own_model, push_leaderboard
 from tests.fine_tuning_server import KEY, running_backend
 

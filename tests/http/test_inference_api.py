@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import pytest
 
+from functions.server import create_app
 from tests.conftest import make_settings
 from tests.upstream import running_upstream
 
@@ -208,9 +210,7 @@ class _Timeline:
 ])
 async def test_the_trace_and_spend_are_written_before_the_answer_is_complete(deps, auth, upstream, path, body):
     # On Cloud Run the CPU is throttled once the response is out: nothing may be left for later.
-    import httpx
 
-    from functions.server import create_app
 
     timeline = _Timeline(deps)
     transport = httpx.ASGITransport(app=timeline.app(create_app(deps)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.ports import Query
 from tests.factories import HF_URL, get_leaderboard, push_leaderboard
 
 
@@ -132,7 +133,6 @@ async def test_delete_removes_the_leaderboard_and_its_candidates(client, auth, d
     response = await client.delete(f"/api/leaderboards/{lid}", headers=auth)
     assert response.status_code == 200 and response.json() == {"id": lid, "deleted": True}
     assert (await client.get(f"/api/leaderboards/{lid}", headers=auth)).status_code == 404
-    from shared.ports import Query
     assert await deps.documents.count(Query("leaderboard_models", where={"leaderboard_id": lid})) == 0
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from shared.domain.push_rows import EXPECTED_FIELDS, INPUT_FIELDS, METADATA_FIELDS, Rejection, normalize, rows_of
 from shared.schemas.schedules import Schedule
@@ -100,8 +101,6 @@ schedules = st.one_of(
 @given(schedule=schedules, after=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
                                                timezones=st.just(UTC)))
 def test_a_schedule_is_either_refused_or_always_due_in_the_future(schedule, after):
-    from pydantic import ValidationError
-
     try:
         Schedule.model_validate(schedule)
     except ValidationError:

@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
+from shared.services import runs
 from tests.factories import openrouter_candidate, push_leaderboard
+from tests.upstream import running_upstream
 
 CRON = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "CUSTOM", "expression": "0 6 * * 1"}}}
 
@@ -112,8 +114,6 @@ async def test_new_data_fires_when_enough_rows_arrived_since_the_last_look(clien
 
 
 async def test_model_version_fires_when_the_catalog_shows_a_new_version(client, auth, deps, clock):
-    from tests.upstream import running_upstream
-
     with running_upstream() as openrouter:
         deps.settings.openrouter_base_url = openrouter.model_url("catalog")
         openrouter.catalog["openai/gpt-oss-120b"] = 1_760_000_000
@@ -135,8 +135,6 @@ async def test_model_version_fires_when_the_catalog_shows_a_new_version(client, 
 
 
 async def test_a_leaderboard_deleted_after_it_was_found_due_is_skipped(client, auth, deps, clock, monkeypatch):
-    from shared.services import runs
-
     board = await _scheduled(client, auth)
     clock.advance(days=2)
     original = runs.start_run

@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.auth.sessions import Jwks, dev_user_id
 from shared.auth.principal import Principal
+from shared.auth.sessions import Jwks, dev_user_id
 from shared.services.members import add_member, members_and_invites, remove
 from tests.upstream import serving
 

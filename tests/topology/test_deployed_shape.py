@@ -19,7 +19,7 @@ import yaml
 
 from functions.families import FAMILIES
 from shared.adapters.firestore import FirestoreDocuments
-from shared.http.openapi import openapi_yaml
+from shared.http.family import api_document
 from shared.stores.leaderboards import Leaderboards
 from tests.topology.conftest import drgero
 
@@ -81,7 +81,7 @@ def consolidated(api: httpx.Client, board: str, rows_expected: int) -> list[dict
 
 
 def test_each_function_is_ready_and_documents_the_whole_api(topology):
-    whole = yaml.safe_load(openapi_yaml(FAMILIES))["paths"]
+    whole = yaml.safe_load(api_document(FAMILIES))["paths"]
     for family in FAMILIES:
         base = topology.function_url(family.name)
         ready = httpx.get(f"{base}/readyz", timeout=10)

@@ -13,12 +13,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.domain.platforms import auth_headers, openrouter_headers
-from shared.ports import Endpoint
-from shared.providers.chat import ChatClient, RetryPolicy
 from shared.ports import (
-    ProviderAuthError, ProviderBadRequest, ProviderBadResponse, ProviderConnectionError, ProviderRateLimited,
-    ProviderServerError, ProviderTimeout,
+    Endpoint,
+    ProviderAuthError,
+    ProviderBadRequest,
+    ProviderBadResponse,
+    ProviderConnectionError,
+    ProviderRateLimited,
+    ProviderServerError,
+    ProviderTimeout,
 )
+from shared.providers.chat import ChatClient, RetryPolicy
 from tests.upstream import serving
 
 OK = {"id": "c1", "model": "m-1", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],

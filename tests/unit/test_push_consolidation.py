@@ -22,9 +22,9 @@ from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services import push_datasets
 from shared.services.consolidation import consolidate, read_dataset
 from shared.services.leaderboards import create_leaderboard
+from shared.services.workspaces import create_workspace
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.push_datasets import PushBatches
-from shared.services.workspaces import create_workspace
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
 

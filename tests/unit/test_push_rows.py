@@ -9,10 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.domain.push_rows import (
+    EXPECTED_FIELDS,
+    INPUT_FIELDS,
+    MAX_FIELD_CHARS,
+    MAX_ID_CHARS,
+    MAX_METADATA_BYTES,
+    METADATA_FIELDS,
+    Rejection,
+    normalize,
+    rows_of,
+)
 from shared.services.consolidation import row_digest
-from shared.domain.push_rows import (EXPECTED_FIELDS, INPUT_FIELDS, MAX_FIELD_CHARS, MAX_ID_CHARS,
-                                     MAX_METADATA_BYTES, METADATA_FIELDS, Rejection, normalize,
-                                     rows_of)
 
 AT = "2026-03-14T09:00:00.000000Z"
 

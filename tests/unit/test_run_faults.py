@@ -10,11 +10,11 @@ from shared.ports import Query
 from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services import datasets, push_datasets, run_reaper, run_tasks, runs
-from shared.services.consolidation import consolidate
 from shared.services.candidates import add_candidate
+from shared.services.consolidation import consolidate
 from shared.services.leaderboards import create_leaderboard
-from shared.stores.runs import RunChunks, Runs
 from shared.services.workspaces import create_workspace
+from shared.stores.runs import RunChunks, Runs
 from tests.conftest import make_settings
 from tests.upstream import running_upstream
 

@@ -9,18 +9,18 @@ import pytest
 from shared.adapters.local_queue import LocalQueue
 from shared.errors import ConflictError, EntitlementRequired, InvalidInput, NotFoundError, Unauthenticated
 from shared.ports import PermanentTaskError, Query
-from shared.schemas.candidates import CandidateCreate
+from shared.schemas.candidates import CandidateCreate, CandidatePublic
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
 from shared.schemas.models import ModelCreate
 from shared.services import tasks
 from shared.services.api_tokens import authenticate_api_token, create_api_token
-from shared.schemas.candidates import CandidatePublic
 from shared.services.candidates import add_candidate, remove_candidate
+from shared.services.datasets import check_outbound_url
 from shared.services.leaderboards import create_leaderboard, update_leaderboard
 from shared.services.models import create_model
+from shared.services.workspaces import create_workspace, require_entitlement
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.workspaces import ApiTokens
-from shared.services.workspaces import create_workspace, require_entitlement
 from tests.factories import get_leaderboard as leaderboard_body
 from tests.factories import openrouter_candidate, own_model
 
@@ -122,9 +122,6 @@ async def test_the_task_runner_dispatches_registered_kinds_through_the_local_que
 
 
 async def test_outbound_urls_are_judged_by_the_addresses_their_names_resolve_to():
-    from shared.errors import InvalidInput
-    from shared.services.datasets import check_outbound_url
-
     async def resolver(host: str) -> list[str]:
         return {"models.internal.example": ["10.0.0.5"], "api.example.com": ["93.184.216.34"]}[host]
 
