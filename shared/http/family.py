@@ -9,23 +9,10 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.bootstrap import build
-from shared.config import Settings
 from shared.http.dispatch import DepsProvider, Dispatcher
 from shared.http.openapi import openapi_yaml
 from shared.http.routes import Call, Family, Route
-from shared.ports import Deps
 from shared.schemas.common import Health
-
-_deps: Deps | None = None
-
-
-async def process_deps() -> Deps:
-    """This process's Deps, built from the environment on first use (not at import)."""
-    global _deps
-    if _deps is None:
-        _deps = build(Settings())
-    return _deps
 
 
 async def healthz(call: Call[None]) -> dict[str, str]:
@@ -75,20 +62,19 @@ def api_document(families: list[Family]) -> str:
     return openapi_yaml(families, common_routes(families))
 
 
-def dispatcher(families: list[Family], deps: DepsProvider = process_deps,
-               documented: list[Family] | None = None) -> Dispatcher:
+def dispatcher(families: list[Family], deps: DepsProvider, documented: list[Family] | None = None) -> Dispatcher:
     """Serves the families' routes and the common ones, /openapi.yaml describing `documented` (all served by default)."""
     routes = [route for family in families for route in family.routes]
     return Dispatcher(routes + common_routes(documented or families), deps)
 
 
-def entrypoint(family: Family, every_family: list[Family]):
+def entrypoint(family: Family, every_family: list[Family], deps: DepsProvider):
     """The functions-framework (ASGI) HTTP function serving one family.
 
     Its /openapi.yaml is the whole API's: behind the load balancer that path reaches one
     function, and readers want every path, not that function's share.
     """
-    handle = dispatcher([family], documented=every_family)
+    handle = dispatcher([family], deps, documented=every_family)
 
     async def function(request: Request) -> Response:
         return await handle(request)
