@@ -7,7 +7,7 @@ from typing import Any
 from functions.resource_datasets import ROUTES as DATASET_ROUTES
 from functions.resource_fine_tunes import ROUTES as FINE_TUNE_ROUTES
 from functions.resource_runs import ROUTES as RUN_ROUTES
-from functions.runtime_api import push_route
+from functions.runtime_datasets import push_route
 from shared.auth import scopes as S
 from shared.domain.base_models import BASE_MODELS
 from shared.domain.leaderboard import Candidate

@@ -7,11 +7,11 @@ from typing import Any
 from shared.auth import scopes as S
 from shared.http.routes import Call, Route
 from shared.schemas.datasets import DatasetCheck, DatasetCheckReport
-from shared.services import datasets
+from shared.services import huggingface
 
 
 async def check_huggingface_dataset(call: Call[DatasetCheck]) -> dict[str, Any]:
-    return await datasets.check_huggingface(call.deps, call.body.url)
+    return await huggingface.check_huggingface(call.deps, call.body.url)
 
 
 ROUTES: list[Route] = [

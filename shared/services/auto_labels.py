@@ -21,8 +21,9 @@ from shared.errors import ConflictError
 from shared.ports import Data, Deps, ProviderError
 from shared.services import runs
 from shared.services.consolidation import consolidate
-from shared.services.datasets import DatasetUnavailable, dataset_rows
+from shared.services.datasets import dataset_rows
 from shared.services.endpoints import EndpointUnavailable, judge_endpoint
+from shared.services.outbound import DatasetUnavailable
 from shared.stores.leaderboards import Leaderboards
 
 LABEL_SYSTEM = "Answer the task below as well as you can. Reply with the answer only."

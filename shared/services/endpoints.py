@@ -19,7 +19,7 @@ from shared.domain.platforms import auth_headers, openrouter_headers
 from shared.domain.workspace import Integration
 from shared.errors import InvalidInput
 from shared.ports import Deps, Endpoint
-from shared.services.datasets import DatasetUnavailable, check_outbound_url
+from shared.services.outbound import DatasetUnavailable, check_outbound_url
 from shared.stores.models import OwnModels
 from shared.stores.workspaces import Integrations
 

@@ -21,8 +21,9 @@ from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput, ServiceUnavailable, UpstreamUnavailable
 from shared.ports import Data, Deps, FineTuneJob, FineTuner, FineTuneRejected, Transaction, Unavailable
 from shared.schemas.fine_tunes import FineTuneStart
-from shared.services.datasets import DatasetUnavailable, dataset_rows
+from shared.services.datasets import dataset_rows
 from shared.services.models import get_model
+from shared.services.outbound import DatasetUnavailable
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.models import FineTuneRuns, OwnModels
 

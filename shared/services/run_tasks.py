@@ -28,7 +28,8 @@ from shared.errors import InvalidInput, NotFoundError
 from shared.ports import AlreadyExists, Data, Deps, NotFound, PreconditionFailed
 from shared.services import annotations, auto_labels, run_rows
 from shared.services.consolidation import row_digest
-from shared.services.datasets import DatasetUnavailable, dataset_rows, limited
+from shared.services.datasets import dataset_rows, limited
+from shared.services.outbound import DatasetUnavailable
 from shared.services.runs import CHUNK_TASK, FINALIZE_TASK, result_key, rows_key
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.runs import RunChunks, Runs

@@ -15,9 +15,9 @@ from shared.schemas.models import ModelCreate
 from shared.services import tasks
 from shared.services.api_tokens import authenticate_api_token, create_api_token
 from shared.services.candidates import add_candidate, remove_candidate
-from shared.services.datasets import check_outbound_url
 from shared.services.leaderboards import create_leaderboard, update_leaderboard
 from shared.services.models import create_model
+from shared.services.outbound import check_outbound_url
 from shared.services.workspaces import create_workspace, require_entitlement
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.workspaces import ApiTokens
