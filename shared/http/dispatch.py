@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from shared.errors import InvalidInput
 from shared.http.authenticate import authenticate
@@ -24,6 +24,7 @@ from shared.http.routes import Answer, Call, Route
 log = logging.getLogger(__name__)
 
 DepsProvider = Callable[[], Awaitable[Any]]
+JSON = "application/json"
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
@@ -79,12 +80,12 @@ class Dispatcher:
         if isinstance(result, Response):  # a stream, a file, or an error in a shape of its own
             return result
         if isinstance(result, Answer):
-            return JSONResponse(public(route, result.body), status_code=route.status, headers=result.headers)
-        return JSONResponse(public(route, result), status_code=route.status)
+            return Response(public(route, result.body), route.status, result.headers, media_type=JSON)
+        return Response(public(route, result), route.status, media_type=JSON)
 
 
-def public(route: Route, result: Any) -> Any:
-    """The answer as its route's response schema has it: declared fields only, read from dicts or objects.
+def public(route: Route, result: Any) -> bytes:
+    """The answer as JSON, as its route's response schema has it: declared fields only, read from dicts or objects.
 
     This is the one gate between services and clients: what a schema does not declare
     cannot leave (sealed tokens, internal bookkeeping), and a route without a schema
@@ -95,8 +96,8 @@ def public(route: Route, result: Any) -> Any:
     if isinstance(result, BaseModel):
         # Fields a service left out of a dict stay out (a push without rejections has no
         # `rejections`); an aggregate read through the schema sets every field it declares.
-        return result.model_dump(mode="json", exclude_unset=True)
-    return result
+        return result.model_dump_json(exclude_unset=True).encode()
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _check_ids(params: dict[str, str]) -> None:

@@ -30,7 +30,9 @@ class Store(Generic[A]):
         self.documents = documents
 
     def load(self, doc: Doc) -> A:
-        found = self.aggregate.model_validate({**doc.data, "id": doc.id})
+        # Most documents hold their id; a few (pointers keyed by their leaderboard) do not.
+        data = doc.data if doc.data.get("id") == doc.id else {**doc.data, "id": doc.id}
+        found = self.aggregate.model_validate(data)
         found._revision = doc.version
         return found  # type: ignore[return-value]
 
