@@ -30,7 +30,7 @@ async def _token_create(deps: Deps, args: argparse.Namespace) -> None:
     if workspace is None:
         workspace = await create_workspace(deps, args.workspace, args.plan)
         print(f"created workspace {workspace.name} ({workspace.id}, plan {workspace.plan})", file=sys.stderr)
-    token, record = await create_api_token(deps, workspace.id, args.name, scopes)
+    token, record = await create_api_token(deps, workspace.id, args.name, scopes, created_by="cli")
     print(f"token {record.id} for workspace {workspace.name} with scopes {','.join(record.scopes)}",
           file=sys.stderr)
     print(token)
@@ -66,12 +66,13 @@ def _serve(settings: Settings) -> None:
     # Only `serve` needs the web server and every family's routes; the other commands start faster without.
     import uvicorn  # noqa: PLC0415
 
+    from functions.http_server import server_options  # noqa: PLC0415
     from functions.server import create_app  # noqa: PLC0415
 
     app = create_app(build(settings))
     print(f"Dr.Gero serving every family on http://{settings.host}:{settings.port} "
           f"({settings.backend} backend, data in {settings.data_dir})", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", **server_options(settings))
 
 
 def parser() -> argparse.ArgumentParser:

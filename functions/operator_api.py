@@ -15,10 +15,11 @@ from pydantic import BaseModel
 
 from shared.http.routes import Call, Family, Route
 from shared.ports import Deps
+from shared.schemas.leaderboards import ResumedPurges
 from shared.schemas.push import DueConsolidations
 from shared.schemas.runs import ReapedRuns
 from shared.schemas.schedules import DueRuns
-from shared.services import push_datasets, run_reaper, schedules
+from shared.services import leaderboard_purge, push_datasets, run_reaper, schedules
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ JOBS: list[Job] = [
         ReapedRuns),
     Job("run-due", "/api/leaderboard-schedules/run-due", "*/5 * * * *", schedules.run_due,
         "started", "Start every scheduled run that is due (each due slot exactly once)", DueRuns),
+    Job("purge-deleted", "/api/leaderboard-purges/resume-stalled", "*/5 * * * *",
+        leaderboard_purge.resume_stalled_purges, "purges",
+        "Queue again the purge of every deleted leaderboard whose purge stalled (never queued, or out of retries)",
+        ResumedPurges),
 ]
 
 ROUTES: list[Route] = [job.route() for job in JOBS]

@@ -9,14 +9,13 @@ from functions.resource_fine_tunes import ROUTES as FINE_TUNE_ROUTES
 from functions.resource_runs import ROUTES as RUN_ROUTES
 from functions.runtime_datasets import push_route
 from shared.auth import scopes as S
-from shared.domain.base_models import BASE_MODELS
 from shared.domain.leaderboard import Candidate
 from shared.http.routes import Call, Family, Route
-from shared.schemas.candidates import CandidateCreate, CandidatePublic
+from shared.schemas.candidates import CandidateCreate, CandidatePublic, CandidateUpdate
 from shared.schemas.common import Deleted, Page, PageQuery
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardDetail, LeaderboardPublic, LeaderboardUpdate
 from shared.schemas.models import BaseModelList, LeaderboardRef, ModelCreate, ModelPublic, ModelUpdate
-from shared.services import candidates, leaderboards, models
+from shared.services import base_models, candidates, leaderboards, models
 
 
 async def list_leaderboards(call: Call[None]) -> dict[str, Any]:
@@ -53,6 +52,11 @@ async def add_candidate(call: Call[CandidateCreate]) -> Candidate:
     return await candidates.add_candidate(call.deps, call.workspace_id, call.path["leaderboard_id"], call.body)
 
 
+async def change_candidate(call: Call[CandidateUpdate]) -> Candidate:
+    lid, cid = call.path["leaderboard_id"], call.path["leaderboard_model_id"]
+    return await candidates.change_candidate(call.deps, call.workspace_id, lid, cid, call.body)
+
+
 async def remove_candidate(call: Call[None]) -> dict[str, Any]:
     lid, cid = call.path["leaderboard_id"], call.path["leaderboard_model_id"]
     await candidates.remove_candidate(call.deps, call.workspace_id, lid, cid)
@@ -87,7 +91,8 @@ async def model_leaderboards(call: Call[None]) -> dict[str, Any]:
 
 
 async def list_base_models(call: Call[None]) -> dict[str, Any]:
-    return {"data": list(BASE_MODELS), "count": len(BASE_MODELS)}
+    offered, source = await base_models.offered(call.deps)
+    return {"data": offered, "count": len(offered), "source": source}
 
 
 LB = "/api/leaderboards/{leaderboard_id}"
@@ -99,7 +104,7 @@ ROUTES = [
     Route("GET", LB, get_leaderboard, "Get leaderboard detail",
           scopes=(S.LEADERBOARDS_READ,), response=LeaderboardDetail),
     Route("PATCH", LB, update_leaderboard, "Update a leaderboard",
-          scopes=(S.LEADERBOARDS_WRITE,), body=LeaderboardUpdate, response=LeaderboardDetail),
+          scopes=(S.LEADERBOARDS_WRITE,), body=LeaderboardUpdate, response=LeaderboardDetail, errors=(409,)),
     Route("DELETE", LB, delete_leaderboard, "Delete a leaderboard (pro plan)",
           scopes=(S.LEADERBOARDS_WRITE,), response=Deleted),
     Route("GET", f"{LB}/models", list_candidates, "List candidate models",
@@ -107,6 +112,8 @@ ROUTES = [
     Route("POST", f"{LB}/models", add_candidate, "Add a candidate model",
           scopes=(S.LEADERBOARDS_WRITE,), body=CandidateCreate, response=CandidatePublic, status=201,
           errors=(409,)),
+    Route("PATCH", f"{LB}/models/{{leaderboard_model_id}}", change_candidate, "Change a candidate model",
+          scopes=(S.LEADERBOARDS_WRITE,), body=CandidateUpdate, response=CandidatePublic, errors=(409,)),
     Route("DELETE", f"{LB}/models/{{leaderboard_model_id}}", remove_candidate, "Remove a candidate model",
           scopes=(S.LEADERBOARDS_WRITE,), response=Deleted),
     Route("GET", "/api/models", list_models, "List own models",
@@ -122,7 +129,8 @@ ROUTES = [
     Route("GET", "/api/models/{model_id}/leaderboards", model_leaderboards,
           "List leaderboards where the model is a candidate",
           scopes=(S.MODELS_READ,), query=PageQuery, response=Page[LeaderboardRef]),
-    Route("GET", "/api/base-models", list_base_models, "List supported base models",
+    Route("GET", "/api/base-models", list_base_models,
+          "List the base models the fine-tuning backend can fine-tune (or the built-in list)",
           scopes=(S.MODELS_READ,), response=BaseModelList),
     # The seed's alias of the runtime push endpoint: the same handler under the resource paths.
     push_route(f"{LB}/dataset/push"),

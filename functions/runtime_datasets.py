@@ -78,7 +78,7 @@ async def revoke_push_tokens(call: Call[None]) -> dict[str, Any]:
 
 async def generate_auto_labels(call: Call[None]) -> dict[str, Any]:
     board = await Leaderboards(call.deps.documents).get_owned(call.path["leaderboard_id"], call.workspace_id)
-    return await auto_labels.generate(call.deps, board)
+    return await auto_labels.generate(call.deps, board.require_unarchived("labelling rows"))
 
 
 def push_route(path: str) -> Route:

@@ -25,6 +25,8 @@ from shared.schemas.session import (
     InviteCreate,
     InvitePublic,
     MembersView,
+    MeView,
+    MyWorkspace,
     Removed,
     RemoveTarget,
     RemoveTargetQuery,
@@ -38,8 +40,10 @@ async def list_tokens(call: Call[None]) -> dict[str, Any]:
 
 
 async def create_token(call: Call[ApiTokenCreate]) -> ApiTokenCreated:
+    assert call.principal is not None
     token, record = await api_tokens.create_api_token(
-        call.deps, call.workspace_id, call.body.name, call.body.scopes or list(ALL_SCOPES))
+        call.deps, call.workspace_id, call.body.name, call.body.scopes or list(ALL_SCOPES),
+        created_by=call.principal.credential_id)
     return ApiTokenCreated(**dict(ApiTokenPublic.model_validate(record, from_attributes=True)), token=token)
 
 
@@ -68,6 +72,27 @@ async def remove_user(call: Call[RemoveTarget | None]) -> dict[str, Any]:
         raise InvalidInput("Name the member or invite to remove: email, user_id or invite_id (body or query).",
                            details=[{"field": "email", "message": "one of email, user_id, invite_id is required"}])
     return await members.remove(call.deps, call.principal, named)
+
+
+async def me(call: Call[None]) -> dict[str, Any]:
+    assert call.principal is not None
+    return await members.my_workspaces_and_invites(call.deps, call.principal)
+
+
+async def accept_invite(call: Call[None]) -> dict[str, Any]:
+    assert call.principal is not None
+    return await members.accept_invite(call.deps, call.principal, call.path["invite_id"])
+
+
+async def decline_invite(call: Call[None]) -> dict[str, Any]:
+    assert call.principal is not None
+    await members.decline_invite(call.deps, call.principal, call.path["invite_id"])
+    return {"id": call.path["invite_id"], "deleted": True}
+
+
+async def leave_workspace(call: Call[None]) -> dict[str, Any]:
+    assert call.principal is not None
+    return await members.leave(call.deps, call.principal, call.path["workspace_id"])
 
 
 async def validate_integration(call: Call[IntegrationCheck]) -> dict[str, Any]:
@@ -114,6 +139,15 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/invite-user", remove_user, "Remove a member or revoke an invite", auth="session",
           scopes=ADMIN, body=RemoveTarget, body_required=False, query=RemoveTargetQuery, response=Removed,
           errors=(404, 409)),
+    Route("GET", "/api/me", me, "The signed-in user's workspaces and the invites waiting for their answer",
+          auth="user", response=MeView),
+    Route("POST", "/api/me/invites/{invite_id}/accept", accept_invite, "Accept an invite: join its workspace",
+          auth="user", response=MyWorkspace),
+    Route("POST", "/api/me/invites/{invite_id}/decline", decline_invite, "Decline an invite", auth="user",
+          response=Deleted),
+    Route("POST", "/api/me/workspaces/{workspace_id}/leave", leave_workspace,
+          "Leave a workspace (not as its last owner); the tokens made there are revoked", auth="user",
+          response=Removed, errors=(409,)),
     Route("POST", "/api/integrations/validate", validate_integration,
           "Check provider credentials with the provider, without storing them", auth="session",
           scopes=ADMIN, body=IntegrationCheck, response=IntegrationCheckResult, errors=(502,)),

@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.private_files import private_directory, write_private_text
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRGERO_", env_file=".env", extra="ignore")
@@ -27,6 +29,12 @@ class Settings(BaseSettings):
     secret_key: str = ""
     cron_secret: str = ""
     max_body_bytes: int = 1_048_576
+    # `drgero serve`'s connections: an idle keep-alive connection is closed after this long; a
+    # request must arrive whole (headers and body) within the read timeout of its first byte
+    # (or of the connection opening); beyond max_connections new requests answer 503.
+    keep_alive_seconds: float = 5.0
+    request_read_timeout_seconds: float = 30.0
+    max_connections: int = 1000
     allow_private_urls: bool = False
     # The embedded server runs the operator jobs (consolidate-due, ...) every this many
     # seconds, as Cloud Scheduler does in production; 0 turns the ticker off.
@@ -62,6 +70,10 @@ class Settings(BaseSettings):
     fine_tune_base_url: str = "https://api.openai.com/v1"
     fine_tune_api_key: str = ""
     fine_tune_serving_url: str = ""
+    # Which of the models the backend lists can be fine-tuned (comma-separated ids, or `*` for every
+    # listed one): a model listing does not say. The default is what OpenAI documents for chat fine-tuning.
+    fine_tune_base_models: str = ("gpt-4.1-2025-04-14,gpt-4.1-mini-2025-04-14,gpt-4.1-nano-2025-04-14,"
+                                  "gpt-4o-2024-08-06,gpt-4o-mini-2024-07-18,gpt-3.5-turbo-0125")
     default_judge_provider: str = "OpenRouter"
     default_judge_model: str = "openai/gpt-4o-mini"
 
@@ -104,9 +116,8 @@ class Settings(BaseSettings):
 
         path = self.data_dir / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(Fernet.generate_key().decode())
-            path.chmod(0o600)
+            private_directory(path.parent)
+            write_private_text(path, Fernet.generate_key().decode())
         return path.read_text().strip()
 
     @cached_property
@@ -116,9 +127,8 @@ class Settings(BaseSettings):
             return self.supabase_jwt_secret
         path = self.data_dir / "session.secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            private_directory(path.parent)
+            write_private_text(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
 
     @cached_property

@@ -27,6 +27,9 @@ pytest_plugins = ("tests.emulators",)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    # Base models are read from the fine-tuning backend: tests that do not serve one get a
+    # closed local port (the built-in list) rather than a real provider.
+    overrides.setdefault("fine_tune_base_url", "http://127.0.0.1:9/v1")
     return Settings(_env_file=None, data_dir=tmp_path / "data", **overrides)
 
 

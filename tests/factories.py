@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from shared.schemas.auto_select import AutoSelectRequest
-from shared.schemas.candidates import CandidateCreate
+from shared.schemas.candidates import CandidateCreate, CandidateUpdate
 from shared.schemas.fine_tunes import FineTuneStart
 from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
 from shared.schemas.leaderboards import LeaderboardUpdate
@@ -77,6 +77,7 @@ OPENROUTER_CATALOG: dict[str, dict[str, Any]] = {
 
 def _route_bodies() -> dict[type, dict[str, Any]]:
     return {LeaderboardUpdate: {"description": "taken over"}, CandidateCreate: openrouter_candidate(model_url="x/y"),
+            CandidateUpdate: {"name": "taken over"},
             ModelUpdate: {"description": "taken over"}, PushBody: {"input": "sneaked in"},
             PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
             InferenceRequest: {"input": "sneaked in"},

@@ -5,7 +5,10 @@ chat example; `POST /v1/fine_tuning/jobs` starts a job on a known file and base 
 each `GET /v1/fine_tuning/jobs/{id}` moves the job one step along validating_files, queued,
 running, then the outcome set in `next_outcome` when it was created (`succeeded`, `failed`);
 `POST /v1/fine_tuning/jobs/{id}/cancel` cancels it. Fine-tuned models then answer
-`POST /v1/chat/completions` with `tuned:<the prompt's last line>`. Every call needs the key.
+`POST /v1/chat/completions` with `tuned:<the prompt's last line>`. `GET /v1/models` lists the
+base models, the `also_listed` ones (listed, like OpenAI's embedding models, but not
+fine-tunable here) and the fine-tuned ones; with `lists_models` off it answers 404, as a
+backend without a listing. Every call needs the key.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ def _error(status: int, message: str, code: str, param: str | None = None) -> JS
 
 
 class FineTuningBackend:
-    def __init__(self, base_models: set[str]) -> None:
+    def __init__(self, base_models: set[str], also_listed: frozenset[str] = frozenset()) -> None:
         self.base_models = base_models
+        self.also_listed = also_listed
+        self.lists_models = True
+        self.listings = 0  # how many times GET /v1/models was asked
         self.files: dict[str, list[dict[str, Any]]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.outcomes: dict[str, str] = {}
@@ -128,7 +134,20 @@ class FineTuningBackend:
                                  "message": {"role": "assistant", "content": f"tuned:{last}"}}],
                                  "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
 
+        async def list_models(request: Request):
+            if not authorized(request):
+                return _error(401, "Incorrect API key provided.", "invalid_api_key")
+            if not self.lists_models:
+                return _error(404, "Unknown request URL: GET /v1/models.", "unknown_url")
+            self.listings += 1
+            tuned = {job["fine_tuned_model"] for job in self.jobs.values() if job["fine_tuned_model"]}
+            return JSONResponse({"object": "list", "data": [
+                {"id": model_id, "object": "model", "created": 1_700_000_000,
+                 "owned_by": "org-local" if model_id in tuned else "system"}
+                for model_id in sorted({*self.base_models, *self.also_listed, *tuned})]})
+
         return Starlette(routes=[
+            Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/files", upload, methods=["POST"]),
             Route("/v1/fine_tuning/jobs", create, methods=["POST"]),
             Route("/v1/fine_tuning/jobs/{job_id}", retrieve, methods=["GET"]),
@@ -138,8 +157,8 @@ class FineTuningBackend:
 
 
 @contextmanager
-def running_backend(base_models: set[str]) -> Iterator[FineTuningBackend]:
-    backend = FineTuningBackend(base_models)
+def running_backend(base_models: set[str], also_listed: frozenset[str] = frozenset()) -> Iterator[FineTuningBackend]:
+    backend = FineTuningBackend(base_models, also_listed)
     with serving(backend.app()) as url:
         backend.url = f"{url}/v1"
         yield backend

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shared.ports import BlobInfo, NotFound, PreconditionFailed, Unavailable
+from shared.private_files import FILE_MODE, private_directory, private_file, write_private_text
 
 
 class FileBlobs:
@@ -29,9 +30,8 @@ class FileBlobs:
         self._objects = self._root / "objects"
         self._meta = self._root / "meta"
         for folder in (self._objects, self._meta, self._root / "tmp"):
-            folder.mkdir(parents=True, exist_ok=True)
-        self._lock_path = self._root / ".lock"
-        self._lock_path.touch(exist_ok=True)
+            private_directory(folder)
+        self._lock_path = private_file(self._root / ".lock")
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -61,17 +61,19 @@ class FileBlobs:
                 raise PreconditionFailed(f"{key}: generation is {current_generation}, not {if_generation}")
             # Nanosecond clock, but strictly above the previous generation.
             generation = max(time.time_ns() // 1000, current_generation + 1)
-            data_path.parent.mkdir(parents=True, exist_ok=True)
-            meta_path.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(data_path.parent)
+            private_directory(meta_path.parent)
             os.replace(tmp, data_path)
             info = BlobInfo(key, size, generation, content_type)
             meta_tmp = meta_path.with_suffix(".json.tmp")
-            meta_tmp.write_text(json.dumps({"size": size, "generation": generation, "content_type": content_type}))
+            write_private_text(meta_tmp, json.dumps({"size": size, "generation": generation,
+                                                     "content_type": content_type}))
             os.replace(meta_tmp, meta_path)
             return info
 
     def _tmp(self) -> tuple[int, Path]:
         fd, name = tempfile.mkstemp(dir=self._root / "tmp")
+        os.fchmod(fd, FILE_MODE)  # mkstemp asks for 0600 but the umask has the last word; the blob keeps this mode
         return fd, Path(name)
 
     async def put(

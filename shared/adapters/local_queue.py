@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from shared.ports import Data, PermanentTaskError, TaskHandler, Unavailable
+from shared.private_files import private_sqlite_database
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class LocalQueue:
         min_backoff: float = 0.1, max_backoff: float = 30.0,
     ) -> None:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_database(Path(path))
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")

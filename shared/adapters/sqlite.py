@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import orjson
 
 from shared.ports import AlreadyExists, Data, Doc, NotFound, PreconditionFailed, Query, Unavailable
+from shared.private_files import private_sqlite_database
 
 T = TypeVar("T")
 
@@ -75,7 +76,7 @@ class SqliteDocuments:
 
     def __init__(self, path: Path | str) -> None:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_database(Path(path))
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -23,6 +23,7 @@ from shared.ports import Fetcher, FetchFailed, SessionKeys
 SYMMETRIC = "HS256"
 ASYMMETRIC = ("RS256", "ES256", "EdDSA")
 LEEWAY_SECONDS = 30  # clock skew between Supabase and us
+DATE_CLAIMS = ("exp", "nbf", "iat")
 # Development user ids: the same email always maps to the same user, as a Supabase sub would.
 DEV_USER_NAMESPACE = uuid.UUID("6f1f7a2e-3c4b-4d8e-9a55-0d7e5b1c2a90")
 
@@ -81,11 +82,11 @@ async def verify_session_token(settings: Settings, keys: SessionKeys | None, tok
     if alg == SYMMETRIC and settings.session_secret:
         key: Any = settings.session_secret
     elif alg in ASYMMETRIC and keys is not None:
-        key = (await keys.key(header.get("kid"))).key
+        key = _key_for(alg, await keys.key(header.get("kid")))
     else:
         raise Unauthenticated(f"Session tokens signed with {alg!r} are not accepted here.", code="invalid_session")
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token, key, algorithms=[alg], audience=settings.session_audience,
             issuer=settings.session_issuer or None, leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "sub", "aud"]},
@@ -94,8 +95,30 @@ async def verify_session_token(settings: Settings, keys: SessionKeys | None, tok
         raise Unauthenticated("The session has expired; sign in again.", code="session_expired") from None
     except jwt.InvalidAudienceError:
         raise Unauthenticated("The session token is for another audience.", code="invalid_session") from None
-    except jwt.InvalidTokenError as exc:
+    except jwt.PyJWTError as exc:  # invalid tokens, and keys the library cannot use for this token
         raise Unauthenticated(f"The session token is invalid: {exc}.", code="invalid_session") from None
+    _require_numeric_dates(claims)
+    return claims
+
+
+def _key_for(alg: str, jwk: Any) -> Any:
+    """The key of a JWKS entry, if the entry is for `alg`.
+
+    The token names both its algorithm and its key id, so it could pair an ES256 signature
+    with an RSA key; the verifier would then fail with a type error rather than refuse.
+    """
+    if jwk.algorithm_name != alg:
+        raise Unauthenticated(f"The session token's algorithm {alg} does not match its signing key.",
+                              code="invalid_session")
+    return jwk.key
+
+
+def _require_numeric_dates(claims: dict[str, Any]) -> None:
+    """JWT dates are numbers (RFC 7519); the library also reads a string such as "9999999999"."""
+    for name in DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise Unauthenticated(f"The session token's {name} claim is not a number.", code="invalid_session")
 
 
 def dev_user_id(email: str) -> str:

@@ -1,4 +1,7 @@
-"""Base models own models can start from (fine-tuning arrives with the fine-tune service)."""
+"""The built-in base models: what is offered when the fine-tuning backend cannot list its own.
+
+(`shared/services/base_models.py` decides which list answers.)
+"""
 
 from __future__ import annotations
 

@@ -8,10 +8,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.domain.aggregate import Aggregate
-from shared.domain.urls import huggingface_jsonl_url
+from shared.domain.urls import huggingface_jsonl_url, unsafe_url_reason
 from shared.errors import ConflictError, InvalidInput
 
 JUDGE_FIELDS = ("judge_provider", "judge_model", "judge_auto_decide")
+# What a PATCH may still change on an archived leaderboard: its status (to bring it back) and
+# the words that describe it. Everything that decides how it runs, scores or routes stays frozen.
+ARCHIVED_EDITABLE = frozenset({"status", "name", "description", "category"})
 
 
 class PushSettings(BaseModel):
@@ -52,10 +55,64 @@ class Leaderboard(Aggregate, PushSettings):
     latest_ranking: dict[str, Any] | None = None
     created_at: str
     updated_at: str
+    # Deletion: once `deleted_at` is set the leaderboard is missing for everyone but its purge,
+    # which works in numbered passes; `purge_step` is the pass queued last (its task is named
+    # after it) and `purge_due_at` when that pass should run, so a stalled purge shows.
+    deleted_at: str | None = None
+    purge_step: int = 0
+    purge_due_at: str | None = None
 
     @property
     def is_push(self) -> bool:
         return self.dataset_type == "PUSH"
+
+    # --- status: active, paused (nothing automatic) or archived (read-only) ---------------------
+
+    @property
+    def archived(self) -> bool:
+        return self.status == "archived"
+
+    @property
+    def consolidates_automatically(self) -> bool:
+        """Whether pending rows are consolidated at their thresholds without anyone asking: active PUSH ones."""
+        return self.is_push and self.status == "active"
+
+    @property
+    def schedule_on_hold(self) -> str | None:
+        """Why its scheduled runs do not start (a paused or archived leaderboard), or None when they do."""
+        return None if self.status == "active" else f"The leaderboard is {self.status}."
+
+    def require_unarchived(self, action: str) -> Leaderboard:
+        """Itself, unless it is archived: then `action` is refused with 409 `leaderboard_archived`."""
+        if self.archived:
+            raise ConflictError(f"The leaderboard is archived, so {action} is refused; PATCH its status to active "
+                                "first.", code="leaderboard_archived")
+        return self
+
+    def require_editable(self, fields: set[str]) -> None:
+        """An archived leaderboard lets a PATCH change only ARCHIVED_EDITABLE (409 `leaderboard_archived` otherwise)."""
+        frozen = sorted(fields - ARCHIVED_EDITABLE) if self.archived else []
+        if frozen:
+            raise ConflictError(f"The leaderboard is archived: only {', '.join(sorted(ARCHIVED_EDITABLE))} can "
+                                f"change until its status is active again (not {', '.join(frozen)}).",
+                                code="leaderboard_archived", details=[{"field": name} for name in frozen])
+
+    # --- deletion -------------------------------------------------------------------------------
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def mark_deleted(self, at: str) -> None:
+        """Hidden from now on; its purge pass 0 is due at once."""
+        self.deleted_at, self.purge_step, self.purge_due_at = at, 0, at
+        # run-due finds leaderboards by their next due time: a deleted one has none.
+        self.schedule_due, self.schedule_next_due_at = {}, None
+
+    def purge_moved_to(self, step: int, due_at: str) -> None:
+        """Record that purge pass `step` was queued to run at `due_at` (an older pass then stands down)."""
+        if step > self.purge_step:
+            self.purge_step, self.purge_due_at = step, due_at
 
     def require_push(self) -> Leaderboard:
         """Itself, if it takes pushed rows; 409 `not_a_push_dataset` otherwise."""
@@ -127,6 +184,30 @@ class Candidate(Aggregate):
     def identity(self) -> tuple[str, str | None]:
         """What makes two candidates the same model: a leaderboard has each at most once."""
         return self.platform, self.model_id if self.platform == "Dr.Gero" else self.model_url
+
+    def check(self, allow_private_urls: bool) -> Candidate:
+        """Validate how the candidate is called (422 naming the field), when it is added and after every change.
+
+        An own model is named by `model_id`; every other platform by `model_url`, which is a
+        model id or an endpoint URL that may not point inside the network.
+        """
+        if self.auth_type == "custom-header" and not self.auth_header_name:
+            raise InvalidInput.field("auth_header_name", "required when auth_type is custom-header")
+        if self.platform == "Dr.Gero":
+            if not self.model_id:
+                raise InvalidInput.field("model_id", "required for Dr.Gero models")
+            if self.model_url:
+                raise InvalidInput.field("model_url", "Dr.Gero models are named by model_id, not by a URL")
+            return self
+        if not self.model_url:
+            raise InvalidInput.field("model_url", f"required for {self.platform} models")
+        if self.platform == "Custom" or self.model_url.startswith(("http://", "https://")):
+            reason = unsafe_url_reason(self.model_url, allow_private_urls)
+            if reason:
+                raise InvalidInput.field("model_url", reason)
+        elif any(ch.isspace() for ch in self.model_url):
+            raise InvalidInput.field("model_url", "a model id cannot contain spaces")
+        return self
 
 
 def fold_judge_settings(fields: dict[str, Any], eval_metadata: dict[str, Any]) -> dict[str, Any]:

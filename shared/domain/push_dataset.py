@@ -36,3 +36,4 @@ class PushBatch(Aggregate):
     row_count: int
     rows: list[dict[str, Any]]
     response: dict[str, Any]  # what the push answered, replayed to a retry
+    body_digest: str | None = None  # a retry must send the same body as the push it repeats

@@ -26,6 +26,13 @@ class Trace(Aggregate):
     tokens: int | None = None
     cost_usd: float | None = None
     fallback: bool = False  # answered by a runner-up, not the chosen model
+    # Each candidate that could not answer: {candidate_id, name, reason, detail}; the detail
+    # (URLs, the client library's words) is for traces:read, the reason for any caller.
+    failures: list[dict[str, str]] = Field(default_factory=list)
+
+    def failed(self, candidate_id: str, name: str, reason: str, detail: str) -> None:
+        self.failures.append({"candidate_id": candidate_id, "name": name, "reason": reason, "detail": detail})
+        self.error = f"{name}: {detail}"
 
     def answered_by(self, candidate_id: str, name: str) -> None:
         self.candidate_id, self.model, self.error = candidate_id, name, None

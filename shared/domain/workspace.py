@@ -22,6 +22,8 @@ class ApiToken(Aggregate):
     created_at: str
     revoked_at: str | None = None
     last_used_at: str | None = None
+    # Who made it: a member's user id, or "cli". Removing that member revokes their tokens.
+    created_by: str | None = None
 
 
 class PushToken(Aggregate):

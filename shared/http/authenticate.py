@@ -10,7 +10,7 @@ from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
 from shared.http.routes import Route
 from shared.ports import Deps
 from shared.services.api_tokens import authenticate_api_token
-from shared.services.members import WORKSPACE_HEADER, authenticate_session
+from shared.services.members import WORKSPACE_HEADER, authenticate_session, authenticate_user
 from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
 
 
@@ -46,11 +46,15 @@ async def _session(request: Request, deps: Deps) -> Principal:
 
 
 async def _task(request: Request, deps: Deps) -> Principal:
-    kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    kind = request.scope["path"].rstrip("/").rsplit("/", 1)[-1]
     expected = task_signature(deps.settings.encryption_key, kind, await request.body())
     if not same_secret(request.headers.get(TASK_SIGNATURE_HEADER, ""), expected):
         raise Unauthenticated("Tasks must carry the queue's signature.", code="invalid_signature")
     return Principal(workspace_id="", kind="task")
+
+
+async def _user(request: Request, deps: Deps) -> Principal:
+    return await authenticate_user(deps, bearer(request))
 
 
 async def _cron(request: Request, deps: Deps) -> Principal:
@@ -77,5 +81,6 @@ async def authenticate(route: Route, request: Request, deps: Deps, params: dict[
 
 
 AUTHENTICATORS = {
-    "api_token": _api_token, "push": _push_or_api_token, "session": _session, "cron": _cron, "task": _task,
+    "api_token": _api_token, "push": _push_or_api_token, "session": _session, "user": _user, "cron": _cron,
+    "task": _task,
 }

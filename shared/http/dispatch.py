@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from shared.errors import InvalidInput
 from shared.http.authenticate import authenticate
+from shared.http.bodies import parse_json, read_limited
 from shared.http.errors import HttpError, error_response, response_for
 from shared.http.routes import Answer, Call, Route
 
@@ -53,7 +54,9 @@ class Dispatcher:
             return error_response(500, "internal_error", "Something went wrong on our side.")
 
     def _match(self, request: Request) -> tuple[Route, dict[str, str]]:
-        path = request.url.path.rstrip("/") or "/"
+        # The path as sent (decoded), not request.url.path: building that URL strips newlines
+        # and tabs, so `.../models%0a` would pass for `.../models`.
+        path = request.scope["path"].rstrip("/") or "/"
         allowed = []
         for route in self.routes:
             params = route.match(path)
@@ -119,57 +122,19 @@ def _parse_query(route: Route, request: Request) -> Any:
         raise InvalidInput("Invalid query parameters.", details=validation_details(exc)) from None
 
 
-class _OutOfRange(Exception):
-    pass
-
-
-def _int64(text: str) -> int:
-    value = int(text)
-    if not -(2**63) <= value < 2**63:
-        raise _OutOfRange(text)
-    return value
-
-
-def _not_json(name: str) -> None:
-    # Python's parser accepts NaN and Infinity; JSON does not, and the stores cannot keep them.
-    raise ValueError(f"{name} is not JSON")
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, "payload_too_large", f"Request bodies are limited to {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _parse_body(route: Route, request: Request, limit: int) -> Any:
     if route.body is None:
         return None
-    raw = await _read_limited(request, limit)
+    raw = await read_limited(request, limit)
     if not raw.strip():
         if route.body_required:
-                raise InvalidInput("A JSON body is required.", details=[{"field": "body", "message": "required"}])
+            raise InvalidInput("A JSON body is required.", details=[{"field": "body", "message": "required"}])
         data: Any = {}
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and content_type != "application/json" and not content_type.endswith("+json"):
             raise HttpError(415, "unsupported_media_type", "Send the body as application/json.")
-        try:
-            data = json.loads(raw, parse_int=_int64, parse_constant=_not_json)
-        except _OutOfRange:
-            raise InvalidInput("Integers must fit in 64 bits (what every store here can hold).",
-                               details=[{"field": "body", "message": "integer out of range"}]) from None
-        except (ValueError, UnicodeDecodeError):
-            raise HttpError(400, "malformed_json", "The body is not valid JSON.") from None
-        except RecursionError:
-            raise InvalidInput("The body nests deeper than this service accepts.",
-                               details=[{"field": "body", "message": "nested too deeply"}]) from None
+        data = parse_json(raw)
     try:
         return route.body.model_validate(data)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ SECURITY = {
     "api_token": [{"apiToken": []}],
     "push": [{"apiToken": []}, {"pushToken": []}],
     "session": [{"session": []}],
+    "user": [{"session": []}],
     "cron": [{"cronSecret": []}],
     "task": [{"taskSignature": []}],
     "none": [],

@@ -14,7 +14,9 @@ from shared.auth.principal import Principal
 from shared.ports import Deps
 
 B = TypeVar("B")
-Auth = Literal["none", "api_token", "push", "session", "cron", "task"]
+# session: a browser session acting in one of its workspaces; user: the same session acting for
+# the person themselves (their invites, leaving a workspace), which needs no workspace.
+Auth = Literal["none", "api_token", "push", "session", "user", "cron", "task"]
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -75,14 +77,15 @@ class Route:
 
     def __post_init__(self) -> None:
         regex = _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}"))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        object.__setattr__(self, "pattern", re.compile(regex))
 
     @property
     def path_params(self) -> list[str]:
         return _PARAM.findall(self.path)
 
     def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.match(path)
+        # fullmatch, not `$`: `$` also matches before a trailing newline, so `.../models%0a` would pass.
+        found = self.pattern.fullmatch(path)
         return found.groupdict() if found else None
 
 

@@ -3,13 +3,16 @@
 `shared.providers` implements them. What can go wrong calling a model is a tree like httpx's:
 
     ProviderError                 any failure; `retryable`, `status`, `attempts`, `provider_body`
-    ├── ProviderTimeout           no answer within the timeout (retried)
-    ├── ProviderConnectionError   refused, reset, DNS failure (retried)
-    ├── ProviderRateLimited       429, with `retry_after` when the provider sent one (retried)
-    ├── ProviderServerError       5xx (retried)
-    ├── ProviderAuthError         401 or 403: the key is wrong or lacks access (not retried)
-    ├── ProviderBadRequest        any other 4xx: the request is wrong (not retried)
-    └── ProviderBadResponse       2xx that is not a chat completion (not retried)
+    ├── ProviderTimeout           no answer within the timeout (retried)             reason: timeout
+    ├── ProviderConnectionError   refused, reset, DNS failure (retried)              reason: unreachable
+    ├── ProviderRateLimited       429, with `retry_after` when sent (retried)        reason: rate_limited
+    ├── ProviderServerError       5xx (retried)                                      reason: upstream_5xx
+    ├── ProviderAuthError         401 or 403: the key is wrong or lacks access       reason: auth_failed
+    ├── ProviderBadRequest        any other 4xx: the request is wrong                reason: bad_request
+    └── ProviderBadResponse       2xx that is not a chat completion                  reason: bad_response
+
+`message` has the detail (URLs, the client library's words) for traces and logs; `reason` is
+the short, stable word that is safe to tell any caller.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class ChatModels(Protocol):
 
 class ProviderError(Exception):
     retryable = False
+    reason = "failed"
 
     def __init__(self, message: str, *, status: int | None = None, provider_body: str | None = None,
                  retry_after: float | None = None) -> None:
@@ -97,30 +101,34 @@ class ProviderError(Exception):
 
 class ProviderTimeout(ProviderError):
     retryable = True
+    reason = "timeout"
 
 
 class ProviderConnectionError(ProviderError):
     retryable = True
+    reason = "unreachable"
 
 
 class ProviderRateLimited(ProviderError):
     retryable = True
+    reason = "rate_limited"
 
 
 class ProviderServerError(ProviderError):
     retryable = True
+    reason = "upstream_5xx"
 
 
 class ProviderAuthError(ProviderError):
-    pass
+    reason = "auth_failed"
 
 
 class ProviderBadRequest(ProviderError):
-    pass
+    reason = "bad_request"
 
 
 class ProviderBadResponse(ProviderError):
-    pass
+    reason = "bad_response"
 
 
 @dataclass(frozen=True)
@@ -152,3 +160,10 @@ class FineTuner(Protocol):
                          suffix: str | None) -> FineTuneJob: ...
 
     async def get_job(self, job_id: str) -> FineTuneJob: ...
+
+    async def list_models(self, timeout: float) -> list[str]:
+        """The ids of the models the backend lists; `Unavailable` when it has no listing or does not answer.
+
+        A listing names what exists, not what can be fine-tuned: callers decide which of them to offer.
+        """
+        ...

@@ -17,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from shared.domain.urls import REFUSED_URL
 from shared.ports import (
     Completion,
     Endpoint,
@@ -41,6 +44,17 @@ from shared.ports import (
 )
 
 BODY_EXCERPT = 2_000
+log = logging.getLogger(__name__)
+
+
+def _cannot_reach(endpoint: Endpoint, exc: Exception) -> ProviderConnectionError:
+    """A failed connection. To a URL a user typed it says only REFUSED_URL, word for word what a
+    refused URL answers: connection errors name resolved addresses and tell unknown names from
+    silent hosts, which would map the network. The log keeps the detail."""
+    if endpoint.user_supplied:
+        log.info("cannot reach the user-supplied endpoint on %s: %r", urlsplit(endpoint.url).hostname, exc)
+        return ProviderConnectionError(REFUSED_URL)
+    return ProviderConnectionError(f"cannot reach {endpoint.url}: {exc!r}")
 
 
 @dataclass(frozen=True)
@@ -225,7 +239,7 @@ class ChatClient:
         except TimeoutError as exc:
             raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
         except aiohttp.ClientError as exc:
-            raise ProviderConnectionError(f"cannot reach {endpoint.url}: {exc!r}") from exc
+            raise _cannot_reach(endpoint, exc) from exc
 
     async def _attempt(self, endpoint: Endpoint, body: dict[str, Any], attempt: int) -> Completion:
         started = time.perf_counter()
@@ -236,7 +250,7 @@ class ChatClient:
         except TimeoutError as exc:
             raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
         except aiohttp.ClientError as exc:
-            raise ProviderConnectionError(f"cannot reach {endpoint.url}: {exc!r}") from exc
+            raise _cannot_reach(endpoint, exc) from exc
         latency_ms = (time.perf_counter() - started) * 1000
         if answer.status >= 300:
             raise _http_error(answer)

@@ -1,6 +1,6 @@
 """A fine-tuning backend speaking the OpenAI wire format: `POST /files` (purpose `fine-tune`),
-`POST /fine_tuning/jobs`, `GET /fine_tuning/jobs/{id}`. OpenAI itself and the services that
-copy its API work with a base URL and a key.
+`POST /fine_tuning/jobs`, `GET /fine_tuning/jobs/{id}`, and `GET /models` for the models it
+has. OpenAI itself and the services that copy its API work with a base URL and a key.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ class OpenAIFineTuner:
         self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Data:
+        """A request whose answer is one object with an id (a file, a job)."""
+        body = await self._json(method, path, **kwargs)
+        if not isinstance(body.get("id"), str):
+            raise Unavailable("the fine-tuning backend's answer has no id")
+        return body
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Data:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as http:
@@ -35,9 +42,19 @@ class OpenAIFineTuner:
             body = response.json()
         except ValueError:
             raise Unavailable("the fine-tuning backend answered something that is not JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-            raise Unavailable("the fine-tuning backend's answer has no id")
+        if not isinstance(body, dict):
+            raise Unavailable("the fine-tuning backend answered something that is not a JSON object")
         return body
+
+    async def list_models(self, timeout: float) -> list[str]:
+        try:
+            body = await self._json("GET", "/models", timeout=timeout)
+        except FineTuneRejected as exc:  # a 404 or the like: this backend has no model listing
+            raise Unavailable(f"the fine-tuning backend lists no models ({exc})") from None
+        entries = body.get("data")
+        if not isinstance(entries, list):
+            raise Unavailable("the fine-tuning backend's model list has no `data`")
+        return [entry["id"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("id"), str)]
 
     async def upload_training_file(self, filename: str, jsonl: bytes) -> str:
         body = await self._call("POST", "/files", data={"purpose": "fine-tune"},

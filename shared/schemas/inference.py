@@ -72,6 +72,14 @@ class TraceQuery(ApiInput):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
+class CandidateFailure(ApiOutput):
+    candidate_id: str
+    name: str
+    reason: str = Field(description="timeout, unreachable, rate_limited, upstream_5xx, auth_failed, bad_request, "
+                                     "bad_response or unavailable (no key, URL refused, not deployed).")
+    detail: str = Field(description="What happened, as the client library or the provider said it.")
+
+
 class TracePublic(ApiOutput):
     id: str
     leaderboard_id: str
@@ -87,6 +95,7 @@ class TracePublic(ApiOutput):
     metadata: dict[str, Any]
     attempted: list[str]
     fallback: bool
+    failures: list[CandidateFailure] = Field(default_factory=list)
     created_at: str
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, model_validator
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, model_validator, with_config
+from typing_extensions import TypedDict
 
 from shared.domain.leaderboard import PushSettings
 from shared.schemas.candidates import CandidatePublic
@@ -22,6 +23,17 @@ Text = Annotated[str, Field(max_length=2_000)]
 Prompt = Annotated[str, Field(max_length=20_000)]
 Url = Annotated[str, Field(max_length=2_000)]
 JsonObject = dict[str, Any]
+# Who can judge or label: the platforms a judge is called on (own models are not offered as judges).
+JUDGE_PROVIDERS = ("OpenRouter", "HuggingFace", "Custom")
+JudgeProvider = Annotated[Literal["OpenRouter", "HuggingFace", "Custom"], BeforeValidator(normalizer(JUDGE_PROVIDERS))]
+
+
+@with_config(ConfigDict(extra="allow"))
+class EvalMetadata(TypedDict, total=False):
+    """Settings of the evaluation: any keys, of which the providers must be known ones (stored canonically)."""
+
+    judge_provider: JudgeProvider | None
+    labeler_provider: JudgeProvider | None
 
 
 class LeaderboardCreate(ApiInput, PushSettings):
@@ -36,8 +48,8 @@ class LeaderboardCreate(ApiInput, PushSettings):
     dataset_metadata: JsonObject | None = None
     dataset_auto_labels: bool = False
     eval_type: EvalType = "exact"
-    eval_metadata: JsonObject | None = None
-    judge_provider: str | None = Field(None, max_length=50)
+    eval_metadata: EvalMetadata | None = None
+    judge_provider: JudgeProvider | None = None
     judge_model: str | None = Field(None, max_length=200)
     judge_auto_decide: bool | None = Field(
         None, description="Let Dr.Gero pick the judge; defaults to true unless a judge model is given."
@@ -87,8 +99,8 @@ class LeaderboardUpdate(ApiInput):
     dataset_metadata: JsonObject | None = None
     dataset_auto_labels: bool | None = None
     eval_type: EvalType | None = None
-    eval_metadata: JsonObject | None = None
-    judge_provider: str | None = Field(None, max_length=50)
+    eval_metadata: EvalMetadata | None = None
+    judge_provider: JudgeProvider | None = None
     judge_model: str | None = Field(None, max_length=200)
     judge_auto_decide: bool | None = None
     category: str | None = Field(None, max_length=100)
@@ -168,3 +180,14 @@ class LeaderboardDetail(ApiOutput):
     models: list[CandidatePublic]
     runs: list[RunSummary]
     ranking: LatestRanking | None = Field(None, description="The ranking of the latest completed run.")
+
+
+class ResumedPurge(ApiOutput):
+    leaderboard_id: str
+    action: Literal["requeued", "deferred"] = Field(
+        description="requeued: a fresh purge pass was queued; deferred: the task queue is down, the next call "
+                    "tries again.")
+
+
+class ResumedPurges(ApiOutput):
+    purges: list[ResumedPurge]

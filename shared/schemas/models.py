@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -39,16 +39,19 @@ class ModelPublic(ApiOutput):
 class BaseModelPublic(ApiOutput):
     id: str
     name: str
-    family: str
-    parameters: str
-    context_length: int
-    license: str
+    family: str | None = Field(description="Known for the built-in list; a backend's listing gives ids only.")
+    parameters: str | None
+    context_length: int | None
+    license: str | None
     fine_tunable: bool
 
 
 class BaseModelList(ApiOutput):
     data: list[BaseModelPublic]
     count: int
+    source: Literal["backend", "built-in"] = Field(
+        description="backend: the fine-tuning backend's own models that can be fine-tuned; built-in: the fixed "
+                    "list, offered when the backend cannot list its models or does not answer.")
 
 
 class LeaderboardRef(ApiOutput):

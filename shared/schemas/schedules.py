@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 from shared.schemas.common import ApiOutput, normalizer
 
@@ -24,7 +25,9 @@ Preset = Annotated[Literal["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "CUSTOM"],
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Keys in snake_case or camelCase, like every request body; the schedule is stored as
+    # dumped by field name, so it keeps one spelling whichever the client sent.
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 class ModelVersionTrigger(_Strict):

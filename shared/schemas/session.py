@@ -28,6 +28,8 @@ class ApiTokenPublic(ApiOutput):
     created_at: str
     last_used_at: str | None = Field(description="Updated at most once a minute.")
     revoked_at: str | None
+    created_by: str | None = Field(description="The user id of the member who created it, `cli` for the command "
+                                               "line; removing that member revokes it.")
 
 
 class ApiTokenCreated(ApiTokenPublic):
@@ -56,6 +58,29 @@ class MembersView(ApiOutput):
     invites: list[InvitePublic]
 
 
+class MyWorkspace(ApiOutput):
+    workspace_id: str
+    name: str | None
+    role: Role
+
+
+class MyInvite(ApiOutput):
+    id: str = Field(description="Accept with POST /api/me/invites/{id}/accept, or decline.")
+    workspace_id: str
+    workspace_name: str | None
+    role: Role
+    invited_by: str | None
+    created_at: str
+    expires_at: str | None
+
+
+class MeView(ApiOutput):
+    user_id: str
+    email: str | None
+    workspaces: list[MyWorkspace]
+    invites: list[MyInvite] = Field(description="Invites to this email waiting for an answer.")
+
+
 class InviteCreate(ApiInput):
     email: str = Field(max_length=254, pattern=EMAIL)
     role: Role = "member"
@@ -79,6 +104,7 @@ class Removed(ApiOutput):
     id: str
     deleted: bool
     kind: Literal["member", "invite"]
+    tokens_revoked: int = Field(0, description="API tokens the removed member had created, now revoked.")
 
 
 class IntegrationCheck(ApiInput):

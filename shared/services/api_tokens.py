@@ -17,7 +17,8 @@ TOKEN_PREFIX = "drgero_"
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
-async def create_api_token(deps: Deps, workspace_id: str, name: str, scopes: list[str]) -> tuple[str, ApiToken]:
+async def create_api_token(deps: Deps, workspace_id: str, name: str, scopes: list[str],
+                           created_by: str | None = None) -> tuple[str, ApiToken]:
     """Make a token; the plain value is returned once and never stored."""
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown or not scopes:
@@ -25,7 +26,7 @@ async def create_api_token(deps: Deps, workspace_id: str, name: str, scopes: lis
     token = new_token(TOKEN_PREFIX)
     record = ApiToken(id=deps.ids.new_id(), workspace_id=workspace_id, name=name, scopes=sorted(set(scopes)),
                       token_hash=token_hash(token), display_prefix=token[: len(TOKEN_PREFIX) + 4],
-                      created_at=iso(deps.clock.now()))
+                      created_at=iso(deps.clock.now()), created_by=created_by)
     return token, await ApiTokens(deps.documents).create(record)
 
 
@@ -63,6 +64,15 @@ async def revoke_api_token(deps: Deps, workspace_id: str, token_id: str) -> ApiT
         record.revoked_at = record.revoked_at or revoked_at
 
     return await ApiTokens(deps.documents).change(token_id, revoke, workspace_id=workspace_id)
+
+
+async def revoke_tokens_of(deps: Deps, workspace_id: str, user_id: str) -> int:
+    """Revoke every live token the user created in the workspace (when they leave it); how many."""
+    tokens, revoked_at = ApiTokens(deps.documents), iso(deps.clock.now())
+    live = await tokens.find({"workspace_id": workspace_id, "created_by": user_id, "revoked_at": None}, order=())
+    for record in live:
+        await tokens.change(record.id, lambda current: setattr(current, "revoked_at", current.revoked_at or revoked_at))
+    return len(live)
 
 
 async def delete_api_token(deps: Deps, workspace_id: str, token_id: str) -> None:

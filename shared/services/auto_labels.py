@@ -18,7 +18,7 @@ import orjson
 from shared.domain.leaderboard import Leaderboard
 from shared.domain.run import Run
 from shared.errors import ConflictError
-from shared.ports import Data, Deps, ProviderError
+from shared.ports import Data, Deps, Endpoint, ProviderError
 from shared.services import runs
 from shared.services.consolidation import consolidate
 from shared.services.datasets import dataset_rows
@@ -47,19 +47,52 @@ async def labels_for(deps: Deps, leaderboard_id: str, description: dict[str, Any
 
 
 async def generate(deps: Deps, board: Leaderboard) -> dict[str, Any]:
-    """Label every row of the current dataset that has no expected answer; returns the counts."""
+    """Label every row of the current dataset that has no expected answer; returns the counts.
+
+    Without a dataset there is nothing to decide, so that is 409 `labels_unavailable`; the
+    labeler is only looked for when some row needs it, so a dataset whose every row has an
+    answer (or a label) answers zero labelled even when no labeler could be reached.
+    """
     try:
         rows, description = await dataset_rows(deps, board)
-        eval_metadata = board.eval_metadata
-        labeler = await judge_endpoint(deps, board.workspace_id, {
+    except DatasetUnavailable as exc:
+        raise _unavailable(exc) from None
+    existing = await labels_for(deps, board.id, description)
+    missing = [row async for row in rows if not row.get("expected") and row["id"] not in existing]
+    counts = {"rows": len(missing) + len(existing), "already_labeled": len(existing), "labeled": 0, "failed": 0,
+              "failures": []}
+    if missing:
+        await _label(deps, await _labeler(deps, board), missing, existing, counts)
+        await _store(deps, label_key(board.id, description), existing)
+    counts["failures"] = counts["failures"][:20]
+    return {"leaderboard_id": board.id, "dataset": description, "labels": len(existing), **counts}
+
+
+def _unavailable(reason: Exception) -> ConflictError:
+    return ConflictError(f"Cannot label: {reason}", code="labels_unavailable")
+
+
+async def _labeler(deps: Deps, board: Leaderboard) -> Endpoint:
+    """The labeler model, else the judge (409 when it cannot be called)."""
+    eval_metadata = board.eval_metadata
+    try:
+        return await judge_endpoint(deps, board.workspace_id, {
             "judge_provider": eval_metadata.get("labeler_provider") or eval_metadata.get("judge_provider"),
             "judge_model": eval_metadata.get("labeler_model") or eval_metadata.get("judge_model"),
             "judge_url": eval_metadata.get("labeler_url") or eval_metadata.get("judge_url")})
-    except (DatasetUnavailable, EndpointUnavailable) as exc:
-        raise ConflictError(f"Cannot label: {exc}", code="labels_unavailable") from None
-    existing = await labels_for(deps, board.id, description)
-    missing = [row async for row in rows if not row.get("expected") and row["id"] not in existing]
-    counts = {"rows": 0, "already_labeled": len(existing), "labeled": 0, "failed": 0, "failures": []}
+    except EndpointUnavailable as exc:
+        raise _unavailable(exc) from None
+
+
+async def _store(deps: Deps, key: str, labels: dict[str, str]) -> None:
+    body = b"".join(orjson.dumps({"row_id": row_id, "expected": text}, option=orjson.OPT_APPEND_NEWLINE)
+                    for row_id, text in labels.items())
+    await deps.blobs.put(key, body, content_type="application/x-ndjson")
+
+
+async def _label(deps: Deps, labeler: Endpoint, missing: list[Data], labels: dict[str, str],
+                 counts: dict[str, Any]) -> None:
+    """Ask the labeler for each missing row; new labels join `labels`, the tally goes into `counts`."""
     limit = asyncio.Semaphore(deps.settings.candidate_concurrency)
 
     async def label(row: Data) -> tuple[str, str | None, str | None]:
@@ -77,15 +110,8 @@ async def generate(deps: Deps, board: Leaderboard) -> dict[str, Any]:
             counts["failed"] += 1
             counts["failures"].append({"row_id": row_id, "error": error})
         else:
-            existing[row_id] = text
+            labels[row_id] = text
             counts["labeled"] += 1
-    body = b"".join(orjson.dumps({"row_id": row_id, "expected": text}, option=orjson.OPT_APPEND_NEWLINE)
-                    for row_id, text in existing.items())
-    key = label_key(board.id, description)
-    await deps.blobs.put(key, body, content_type="application/x-ndjson")
-    counts["rows"] = len(missing) + counts["already_labeled"]
-    counts["failures"] = counts["failures"][:20]
-    return {"leaderboard_id": board.id, "dataset": description, "labels": len(existing), **counts}
 
 
 async def improve_and_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_ids: list[str] | None,
@@ -94,7 +120,7 @@ async def improve_and_run(deps: Deps, workspace_id: str, leaderboard_id: str, mo
 
     Returns the run and what each step did.
     """
-    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    board = (await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)).require_unarchived("a run")
     steps: dict[str, Any] = {"consolidation": None, "labels": None}
     if board.is_push:
         steps["consolidation"] = (await consolidate(deps, board)).as_json()

@@ -18,14 +18,26 @@ from shared.domain.leaderboard import Candidate
 from shared.domain.platforms import auth_headers, openrouter_headers
 from shared.domain.workspace import Integration
 from shared.errors import InvalidInput
-from shared.ports import Deps, Endpoint
+from shared.ports import Deps, Endpoint, ProviderConnectionError
 from shared.services.outbound import DatasetUnavailable, check_outbound_url
 from shared.stores.models import OwnModels
 from shared.stores.workspaces import Integrations
 
 
 class EndpointUnavailable(Exception):
-    """The candidate cannot be called (no key, model not deployed); recorded per row."""
+    """The candidate cannot be called (no key, model not deployed, URL refused); recorded per row."""
+
+    reason = "unavailable"
+
+
+class EndpointRefused(EndpointUnavailable, ProviderConnectionError):
+    """A user-supplied URL that is not called: it does not resolve, or it points inside the network.
+
+    Callers see it exactly as an endpoint that cannot be reached (a connection error with
+    the same reason and message), so answers cannot tell which names exist inside the network.
+    """
+
+    reason = ProviderConnectionError.reason
 
 
 async def workspace_key(deps: Deps, workspace_id: str, provider: str) -> str | None:
@@ -77,7 +89,7 @@ async def _refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
     try:
         await check_outbound_url(endpoint.url, deps.settings.allow_private_urls)
     except (InvalidInput, DatasetUnavailable) as exc:
-        raise EndpointUnavailable(f"The model URL is refused: {getattr(exc, 'message', exc)}") from None
+        raise EndpointRefused(getattr(exc, "message", str(exc))) from None
 
 
 async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:

@@ -14,13 +14,13 @@ from typing import Any
 
 import orjson
 
-from shared.domain.base_models import BASE_MODEL_IDS
 from shared.domain.leaderboard import Leaderboard, fill_prompt
 from shared.domain.own_model import ACTIVE, FineTuneRun
 from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput, ServiceUnavailable, UpstreamUnavailable
 from shared.ports import Data, Deps, FineTuneJob, FineTuner, FineTuneRejected, Transaction, Unavailable
 from shared.schemas.fine_tunes import FineTuneStart
+from shared.services import base_models
 from shared.services.datasets import dataset_rows
 from shared.services.models import get_model
 from shared.services.outbound import DatasetUnavailable
@@ -58,8 +58,7 @@ async def training_file(deps: Deps, board: Leaderboard) -> tuple[bytes, Data]:
 async def start(deps: Deps, workspace_id: str, model_id: str, body: FineTuneStart) -> FineTuneRun:
     model = await get_model(deps, workspace_id, model_id)
     base_model = body.base_model or model.base_model
-    if base_model not in BASE_MODEL_IDS:
-        raise InvalidInput.field("base_model", f"{base_model!r} is not a supported base model; see GET /api/base-models")
+    await base_models.require_offered(deps, base_model)
     if await _runs(deps, workspace_id, model_id, status=ACTIVE):
         raise ConflictError("A fine-tune of this model is in progress; sync it until it ends.",
                             code="fine_tune_in_progress")

@@ -5,33 +5,63 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from shared.config import Settings
 from shared.domain.push_rows import EXPECTED_FIELDS, INPUT_FIELDS, Rejection, normalize
 from shared.domain.times import iso
 from shared.domain.urls import huggingface_jsonl_url
 from shared.errors import InvalidInput
-from shared.ports import Deps, FetchFailed
-from shared.services.outbound import DatasetUnavailable, check_outbound_url
+from shared.ports import Deps, FetchFailed, FetchStream
+from shared.services.outbound import DatasetUnavailable, check_outbound_url, unreachable
 
 CACHE = "hf_cache"
 CHUNK = 256 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5  # the Hub sends one, to its CDN
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _hop_headers(settings: Settings, url: str, headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers for one hop: the deployment's token goes to the configured Hub host and nowhere else."""
+    if settings.huggingface_token and _origin(url) == _origin(settings.huggingface_base_url):
+        return {**headers, "Authorization": f"Bearer {settings.huggingface_token}"}
+    return dict(headers)
+
+
+@asynccontextmanager
+async def _followed(deps: Deps, url: str, headers: Mapping[str, str], timeout: float) -> AsyncIterator[FetchStream]:
+    """GET `url`, following redirects here rather than in the HTTP client, so every hop is checked
+    like the first (a redirect cannot lead inside the network) and gets the token only on the Hub."""
+    for _ in range(MAX_REDIRECTS + 1):
+        await check_outbound_url(url, deps.settings.allow_private_urls)
+        async with deps.fetch.stream(url, headers=_hop_headers(deps.settings, url, headers), timeout=timeout,
+                                     follow_redirects=False) as answer:
+            location = answer.headers.get("location") if answer.status in REDIRECT_STATUSES else None
+            if not location:
+                yield answer
+                return
+        url = urljoin(url, location)
+    raise DatasetUnavailable(f"The URL redirects more than {MAX_REDIRECTS} times.")
 
 
 async def fetch_huggingface(deps: Deps, url: str) -> str:
     """Download (or revalidate) a Hugging Face JSONL file into the blob cache; returns its key."""
-    await check_outbound_url(url, deps.settings.allow_private_urls)
     key = f"{CACHE}/{hashlib.sha256(url.encode()).hexdigest()}.jsonl"
     cached = await deps.documents.get(CACHE, hashlib.sha256(url.encode()).hexdigest())
     headers = {"Accept": "application/jsonl, application/x-ndjson, */*"}
-    if deps.settings.huggingface_token:
-        headers["Authorization"] = f"Bearer {deps.settings.huggingface_token}"
     if cached and cached.data.get("etag"):
         headers["If-None-Match"] = cached.data["etag"]
     limit = deps.settings.max_dataset_bytes
     try:
-        async with deps.fetch.stream(url, headers=headers, timeout=30, follow_redirects=True) as answer:
+        async with _followed(deps, url, headers, timeout=30) as answer:
             if answer.status == 304 and cached:
                 return key
             if answer.status != 200:
@@ -50,7 +80,7 @@ async def fetch_huggingface(deps: Deps, url: str) -> str:
             await deps.documents.set(CACHE, hashlib.sha256(url.encode()).hexdigest(), {
                 "url": url, "etag": answer.headers.get("etag"), "bytes": size, "fetched_at": iso(deps.clock.now())})
     except FetchFailed as exc:
-        raise DatasetUnavailable(f"{url} could not be fetched: {exc}") from exc
+        raise DatasetUnavailable(unreachable(url, exc)) from exc
     return key
 
 
@@ -70,7 +100,6 @@ async def check_huggingface(deps: Deps, url: str) -> dict[str, Any]:
         return report
     report["url"] = canonical
     try:
-        await check_outbound_url(canonical, deps.settings.allow_private_urls)
         head = await _first_bytes(deps, canonical, report)
     except (InvalidInput, DatasetUnavailable) as exc:
         report["reachable"] = False
@@ -117,16 +146,26 @@ def _most_used(counts: dict[str, int], names: tuple[str, ...]) -> str | None:
 
 async def _first_bytes(deps: Deps, url: str, report: dict[str, Any]) -> bytes | None:
     headers = {"Range": f"bytes=0-{SAMPLE_BYTES - 1}"}
-    if deps.settings.huggingface_token:
-        headers["Authorization"] = f"Bearer {deps.settings.huggingface_token}"
     try:
-        answer = await deps.fetch.get(url, headers=headers, timeout=15, max_bytes=SAMPLE_BYTES, follow_redirects=True)
+        async with _followed(deps, url, headers, timeout=15) as answer:
+            status = answer.status
+            body = await _up_to(answer.chunks, SAMPLE_BYTES) if status in (200, 206) else b""
     except FetchFailed as exc:
-        raise DatasetUnavailable(f"The URL could not be fetched: {exc}") from exc
-    report["http_status"] = answer.status
-    if answer.status not in (200, 206):
+        raise DatasetUnavailable(unreachable(url, exc)) from exc
+    report["http_status"] = status
+    if status not in (200, 206):
         report["reachable"] = False
-        report["problems"].append(f"The URL answered HTTP {answer.status}.")
+        report["problems"].append(f"The URL answered HTTP {status}.")
         return None
     report["reachable"] = True
-    return answer.body
+    return body
+
+
+async def _up_to(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The first `limit` bytes of a body; the rest is never read (a server ignoring Range costs nothing)."""
+    body = b""
+    async for chunk in chunks:
+        body += chunk
+        if len(body) >= limit:
+            return body[:limit]
+    return body

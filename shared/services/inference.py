@@ -81,7 +81,7 @@ async def _candidates_in_order(deps: Deps, board: Leaderboard) -> AsyncIterator[
 async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[str, Any]
                  ) -> tuple[Leaderboard, list[dict[str, Any]], Trace, spend.Budget]:
     """The leaderboard (which must have a chosen model), the messages to send, a fresh trace, the budget state."""
-    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    board = (await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)).require_unarchived("inference")
     if not board.chosen_leaderboard_model_id:
         raise ConflictError("The leaderboard has no chosen model yet: run it, or PATCH chosen_leaderboard_model_id.",
                             code="no_chosen_model")
@@ -109,10 +109,11 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
                 completion = await deps.chat.complete(endpoint, messages, temperature=body.get("temperature"),
                                                       max_tokens=body.get("max_tokens"))
         except (ProviderError, EndpointUnavailable) as exc:
-            trace.error = f"{candidate.name}: {getattr(exc, 'message', exc)}"
+            trace.failed(candidate.id, candidate.name, _reason(exc), getattr(exc, "message", str(exc)))
             continue
         except TimeoutError:
-            trace.error = f"{candidate.name}: no answer within {deps.settings.inference_timeout_seconds} s"
+            trace.failed(candidate.id, candidate.name, "timeout",
+                         f"no answer within {deps.settings.inference_timeout_seconds} s")
             break
         trace.answered_by(candidate.id, candidate.name)
         trace.status, trace.output = "ok", completion.text
@@ -124,7 +125,17 @@ async def infer(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[s
                 "trace_id": trace.id, "usage": usage, "latency_ms": trace.latency_ms,
                 "cost_usd": completion.usage.cost_usd, "fallback": trace.fallback}, trace, budget
     trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-    raise ProviderFailed(f"No candidate could answer: {trace.error}", trace, budget)
+    raise ProviderFailed(_no_answer(trace), trace, budget)
+
+
+def _reason(exc: Exception) -> str:
+    """The short word a caller may see; the detail (URLs, library errors) stays in the trace."""
+    return exc.reason if isinstance(exc, ProviderError) else "unavailable"
+
+
+def _no_answer(trace: Trace) -> str:
+    tried = "; ".join(f"{failure['name']}: {failure['reason']}" for failure in trace.failures)
+    return f"No candidate could answer ({tried or 'none could be called'}). The trace has the details."
 
 
 async def save_trace(deps: Deps, trace: Trace) -> None:
@@ -197,13 +208,16 @@ async def stream_completion(deps: Deps, workspace_id: str, leaderboard_id: str, 
             chunks = deps.chat.stream(endpoint, messages, temperature=body.get("temperature"),
                                       max_tokens=body.get("max_tokens"))
             first = await anext(chunks)
-        except (ProviderError, EndpointUnavailable, StopAsyncIteration) as exc:
-            trace.error = f"{candidate.name}: {getattr(exc, 'message', None) or str(exc) or 'empty stream'}"
+        except StopAsyncIteration:
+            trace.failed(candidate.id, candidate.name, "bad_response", "the stream ended before its first chunk")
+            continue
+        except (ProviderError, EndpointUnavailable) as exc:
+            trace.failed(candidate.id, candidate.name, _reason(exc), getattr(exc, "message", str(exc)))
             continue
         trace.answered_by(candidate.id, candidate.name)
         return trace, budget, _relayed(deps, trace, first, chunks, started)
     trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-    raise ProviderFailed(f"No candidate could answer: {trace.error}", trace, budget)
+    raise ProviderFailed(_no_answer(trace), trace, budget)
 
 
 async def _relayed(deps: Deps, trace: Trace, first: StreamChunk, chunks: AsyncIterator[StreamChunk], started: float
@@ -219,7 +233,8 @@ async def _relayed(deps: Deps, trace: Trace, first: StreamChunk, chunks: AsyncIt
         trace.status = "ok"
     except ProviderError as exc:
         trace.status, trace.error = "error", f"stream cut: {exc.message}"
-        yield {"error": {"message": exc.message, "type": "provider_error"}}
+        yield {"error": {"message": f"The stream was cut ({exc.reason}). The trace has the details.",
+                         "type": "provider_error", "code": exc.reason}}
     finally:
         trace.output = "".join(parts)
         trace.latency_ms = round((time.perf_counter() - started) * 1000, 2)

@@ -9,7 +9,7 @@ from shared.domain.times import iso
 from shared.errors import InvalidInput
 from shared.ports import Deps
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services import push_quota, schedules
+from shared.services import leaderboard_purge, push_quota, schedules
 from shared.services.workspaces import require_entitlement
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.runs import Runs
@@ -40,11 +40,14 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
                              body: LeaderboardUpdate) -> Leaderboard:
     """Apply the given fields and re-validate the whole leaderboard, as of its latest stored version."""
     boards = Leaderboards(deps.documents)
-    await boards.get_owned(leaderboard_id, workspace_id)  # 404 before anything else looks at the id
+    sent = set(body.model_fields_set)
+    # 404 before anything else looks at the id, and 409 before anything is checked on an archived one
+    (await boards.get_owned(leaderboard_id, workspace_id)).require_editable(sent)
     changes = body.given()
     if "schedule" in changes:
-        await require_entitlement(deps, workspace_id, "schedules")
         schedule = changes["schedule"]
+        if schedule is not None:  # clearing one is always allowed: a lapsed plan must be able to stop its runs
+            await require_entitlement(deps, workspace_id, "schedules")
         # Stored as sent (validated): defaults are filled where it is read, not written into it.
         changes["schedule"] = schedule.model_dump(mode="json", exclude_unset=True) if schedule is not None else None
         changes.update(schedules.due_fields(changes["schedule"], deps.clock.now()))
@@ -57,6 +60,7 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
     updated_at = iso(deps.clock.now())
 
     def apply(board: Leaderboard) -> None:
+        board.require_editable(sent)  # again on the version saved: it may have been archived meanwhile
         for name, value in changes.items():
             setattr(board, name, value)
         board.eval_metadata = fold_judge_settings(dict(judge), board.eval_metadata if eval_metadata is None else eval_metadata)
@@ -73,13 +77,17 @@ async def _check_candidate_of(deps: Deps, workspace_id: str, leaderboard_id: str
 
 
 async def delete_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str) -> None:
-    """Delete a leaderboard and its candidates; the free plan may not."""
-    boards, candidates = Leaderboards(deps.documents), Candidates(deps.documents)
-    board = await boards.get_owned(leaderboard_id, workspace_id)
+    """Hide the leaderboard at once and queue the purge of everything it owned; the free plan may not.
+
+    The mark is one version-checked write, so a change racing it either lands first or
+    finds the leaderboard gone; see leaderboard_purge for what happens next.
+    """
+    boards = Leaderboards(deps.documents)
+    await boards.get_owned(leaderboard_id, workspace_id)
     await require_entitlement(deps, workspace_id, "delete_leaderboard")
-    for candidate in await candidates.of(board):
-        await candidates.delete(candidate.id)
-    await boards.delete(leaderboard_id)
+    deleted_at = iso(deps.clock.now())
+    await boards.change(leaderboard_id, lambda board: board.mark_deleted(deleted_at), workspace_id=workspace_id)
+    await leaderboard_purge.queue_purge(deps, leaderboard_id)
 
 
 async def leaderboard_detail(deps: Deps, workspace_id: str, leaderboard_id: str) -> dict[str, Any]:

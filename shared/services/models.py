@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from shared.domain.base_models import BASE_MODEL_IDS
 from shared.domain.own_model import OwnModel
 from shared.domain.times import iso
-from shared.errors import ConflictError, InvalidInput
+from shared.errors import ConflictError
 from shared.ports import Data, Deps
 from shared.schemas.models import ModelCreate, ModelUpdate
+from shared.services import base_models
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.models import OwnModels
 
 
 async def create_model(deps: Deps, workspace_id: str, body: ModelCreate) -> OwnModel:
-    if body.base_model not in BASE_MODEL_IDS:
-        raise InvalidInput.field("base_model", "is not a supported base model; see GET /api/base-models")
+    await base_models.require_offered(deps, body.base_model)
     now = iso(deps.clock.now())
     model = OwnModel(**body.model_dump(), id=deps.ids.new_id(), workspace_id=workspace_id, created_at=now,
                      updated_at=now)

@@ -1,7 +1,7 @@
 """PUSH datasets: accept webhook rows, report status, consolidate now or when due.
 
-A push is one write of one pending batch document (its rows, and its response for
-replays) after a quota reservation; see push_quota for how quotas stay exact and
+A push is one transaction that takes its quota and stores one pending batch document
+(its rows, and its response for replays); see push_quota for how quotas stay exact and
 consolidation for how batches become dataset versions.
 """
 
@@ -19,7 +19,7 @@ from shared.domain.push_dataset import PushBatch, PushDataset
 from shared.domain.push_rows import MAX_ROWS_PER_REQUEST, Rejection, normalize, rows_of
 from shared.domain.times import iso, parse_iso
 from shared.errors import ConflictError, InvalidInput, TooLarge
-from shared.ports import AlreadyExists, Data, Deps, Unavailable
+from shared.ports import AlreadyExists, Data, Deps, Transaction, Unavailable
 from shared.services import push_quota
 from shared.services.consolidation import Outcome, consolidate, row_digest
 from shared.services.push_tokens import count_active_push_tokens
@@ -38,14 +38,18 @@ async def push_board(deps: Deps, workspace_id: str, leaderboard_id: str) -> Lead
     return await Leaderboards(deps.documents).get_push(leaderboard_id, workspace_id)
 
 
-def _batch_id(board: Leaderboard, body: Any, idempotency_key: str | None) -> str:
+def _digest(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+                          ).hexdigest()
+
+
+def _batch_id(board: Leaderboard, digest: str, idempotency_key: str | None) -> str:
     """Retries must land on the same batch: by Idempotency-Key, or by content when deduping."""
     if idempotency_key:
         return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00key\x00{idempotency_key}"))
     if board.dedupe:
         # Identical content would be deduplicated anyway, so a replay may as well be one.
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00body\x00{hashlib.sha256(canonical.encode()).hexdigest()}"))
+        return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00body\x00{digest}"))
     return str(uuid.uuid4())
 
 
@@ -64,8 +68,12 @@ async def pending_events(deps: Deps, board: Leaderboard, pointer: PushDataset | 
 
 async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
                idempotency_key: str | None = None) -> tuple[Data, bool]:
-    """Accept what fits of the pushed rows; returns the response body and whether it is a replay."""
-    board = await push_board(deps, workspace_id, leaderboard_id)
+    """Accept what fits of the pushed rows; returns the response body and whether it is a replay.
+
+    The quota and the batch are written in one transaction: a crash at any point leaves
+    either both (the rows are stored and counted) or neither (a retry starts afresh).
+    """
+    board = (await push_board(deps, workspace_id, leaderboard_id)).require_unarchived("pushing rows")
     try:
         raws = rows_of(body)
     except ValueError as exc:
@@ -73,39 +81,60 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
     if len(raws) > MAX_ROWS_PER_REQUEST:
         raise TooLarge(f"A push carries at most {MAX_ROWS_PER_REQUEST} rows; this one has {len(raws)}.",
                        code="too_many_rows")
-    batch_id = _batch_id(board, body, idempotency_key)
+    digest = _digest(body)
+    batch_id = _batch_id(board, digest, idempotency_key)
     batches = PushBatches(deps.documents)
     earlier = await batches.get(batch_id)
     if earlier is not None:
-        return earlier.response, True
+        return _replay(earlier, digest), True
 
     now = iso(deps.clock.now())
     rows, rejections = _normalized(raws, now, board.dedupe)
     pointer = await _pointer(deps, board)
+    pending = await pending_events(deps, board, pointer)
     if rows and not board.auto_limit_size:
-        room = board.max_samples_to_gather - pointer.rows - await pending_events(deps, board, pointer)
+        room = board.max_samples_to_gather - pointer.rows - pending
         rows, rejections = _refuse_beyond(rows, max(0, room), "dataset_full",
                                           "The dataset reached max_samples_to_gather.", rejections)
-    granted = 0
-    if rows:
-        limits = push_quota.Limits(board.daily_event_limit, board.monthly_event_limit)
-        granted = await push_quota.reserve(deps, workspace_id, leaderboard_id, len(rows), limits)
-        rows, rejections = _refuse_beyond(rows, granted, "quota_exceeded",
-                                          "The daily or monthly event limit is reached.", rejections)
-    response = await _response(deps, board, pointer, batch_id, len(rows), rejections)
-    if rows:
-        batch = PushBatch(id=batch_id, workspace_id=workspace_id, leaderboard_id=leaderboard_id, created_at=now,
-                          row_count=len(rows), rows=[row for _, row in rows], response=response)
-        try:
-            await batches.create(batch)
-        except AlreadyExists:
-            # The same request raced itself: the other copy is stored; give the quota back.
-            await push_quota.release(deps, workspace_id, leaderboard_id, granted)
-            stored = await batches.get(batch_id)
-            return (stored.response if stored else response), True
-        if response["consolidation"]["should_consolidate"]:
-            await _enqueue_consolidation(deps, board, pointer)
-    return response, False
+    limits = push_quota.Limits(board.daily_event_limit, board.monthly_event_limit)
+    periods = push_quota.periods(deps)
+
+    async def store(tx: Transaction) -> tuple[Data, bool]:
+        # Run again on contention, so it only reads and writes through `tx`.
+        stored = await tx.get(PushBatches.collection, batch_id)
+        if stored is not None:
+            return _replay(batches.load(stored), digest), True
+        granted = await push_quota.take(tx, workspace_id, leaderboard_id, len(rows), limits, periods)
+        kept, refused = _refuse_beyond(rows, granted, "quota_exceeded",
+                                       "The daily or monthly event limit is reached.", rejections)
+        response = _response(board, batch_id, len(kept), refused, pending + granted)
+        if kept:
+            tx.create(PushBatches.collection, batch_id, PushBatch(
+                id=batch_id, workspace_id=workspace_id, leaderboard_id=leaderboard_id, created_at=now,
+                row_count=len(kept), rows=[row for _, row in kept], response=response, body_digest=digest).stored())
+        return response, False
+
+    try:
+        response, replay = await deps.documents.run_transaction(store)
+    except AlreadyExists:
+        # The same request raced itself and the other copy committed first.
+        stored = await batches.get(batch_id)
+        if stored is None:
+            raise
+        return _replay(stored, digest), True
+    if not replay and response["accepted_rows"] and response["consolidation"]["should_consolidate"] \
+            and board.consolidates_automatically:
+        await _enqueue_consolidation(deps, board, pointer)
+    return response, replay
+
+
+def _replay(earlier: PushBatch, digest: str) -> Data:
+    """The stored answer to the push this one repeats, if it really repeats it."""
+    if earlier.body_digest not in (None, digest):
+        raise InvalidInput("This Idempotency-Key was used for a different body; use a new key for new rows.",
+                           code="idempotency_key_reused",
+                           details=[{"field": "Idempotency-Key", "message": "used before with another body"}])
+    return earlier.response
 
 
 def _normalized(raws: list[Any], pushed_at: str, dedupe: bool) -> tuple[list[tuple[int, Data]], list[Rejection]]:
@@ -133,11 +162,8 @@ def _refuse_beyond(rows: list[tuple[int, Data]], keep: int, reason: str, message
     return rows[:keep], sorted(rejections + refused, key=lambda r: r.index)
 
 
-async def _response(deps: Deps, board: Leaderboard, pointer: PushDataset, batch_id: str, accepted: int,
-                    rejections: list[Rejection]) -> Data:
+def _response(board: Leaderboard, batch_id: str, accepted: int, rejections: list[Rejection], pending: int) -> Data:
     status = "accepted" if not rejections else "partial" if accepted else "rejected"
-    # The quota shards count this push's rows from the reservation on, so they are included.
-    pending = await pending_events(deps, board, pointer)
     body: Data = {
         "accepted_rows": accepted, "rejected_rows": len(rejections), "status": status,
         "batch_id": batch_id, "pending_events": pending,
@@ -231,7 +257,7 @@ async def consolidate_due(deps: Deps) -> list[Data]:
     now = deps.clock.now()
     for leaderboard_id, entry in backlog.items():
         board = await Leaderboards(deps.documents).get(leaderboard_id)
-        if board is None or not board.is_push:
+        if board is None or not board.consolidates_automatically:
             continue
         old = now - parse_iso(entry["oldest"]) >= timedelta(hours=board.consolidate_every_hours)
         if entry["rows"] < board.consolidate_every_events and not old:

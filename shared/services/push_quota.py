@@ -1,22 +1,20 @@
-"""Exact daily and monthly push quotas without a hot document.
+"""Exact daily and monthly push quotas without a hot document, taken in the push's own transaction.
 
 Each limit is a sharded counter: SHARDS small documents per leaderboard and period kind
 (day, month), each owning a fixed share (allotment) of the limit and counting what it
-granted in the current UTC day or month. A push takes rows from one shard in a
-transaction; if that shard's share is used up it moves on to the next, in a random
-order per request, until it has its rows or every shard said no.
+granted in the current UTC day or month. A push reads shards in a random order until they
+can grant its rows (usually one of each kind), and writes what it took in the same
+transaction that stores its batch: the quota counts exactly the rows stored, so no crash
+can leave quota taken without its rows (nor rows without their quota).
 
-Why this is exact: every granted row is counted in exactly one shard inside a
-transaction and no shard grants past its allotment, so the total can never pass the sum
-of the allotments, which is the limit; and a request is refused only after every shard
-refused, so racing pushers together take exactly the limit. Why it scales: concurrent
-pushes land on different shards, so each document sees a fraction of the write rate
-(Firestore sustains about one write per second per document).
-
-A push first takes from the daily counter, then from the monthly one, and gives back
-to the daily counter what the month refused. Only when both limits bind at the same
-moment can a racing request be refused a row that is given back an instant later: a
-push is never over-accepted.
+Why this is exact: every granted row is counted in exactly one shard of each kind inside
+the transaction and no shard grants past its allotment, so the totals can never pass the
+limits; and a push is refused a row only after every shard of a kind said no, so racing
+pushers together take exactly the limit. The day and month are taken independently (a
+push takes from as many day shards as it needs, then as many month shards), so a full day
+shard never hides room in another. Why it scales: concurrent pushes land on different
+shards, so each document sees a fraction of the write rate (Firestore sustains about one
+write per second per document).
 
 The monthly shards also count every row ever accepted, so pending rows = accepted -
 consolidated needs no counter that every push writes.
@@ -27,7 +25,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from shared.ports import Deps, Query, Transaction
+from shared.ports import Data, Deps, Query, Transaction
 
 PUSH_QUOTA = "push_quota_shards"
 SHARDS = 8
@@ -45,70 +43,63 @@ def allotment(limit: int, shard: int) -> int:
     return limit // SHARDS + (1 if shard < limit % SHARDS else 0)
 
 
-def _periods(deps: Deps) -> dict[str, str]:
+def periods(deps: Deps) -> dict[str, str]:
     now = deps.clock.now()
     return {DAY: now.strftime("%Y-%m-%d"), MONTH: now.strftime("%Y-%m")}
 
 
-class _Counter:
-    """One sharded counter of a leaderboard for one period kind."""
-
-    def __init__(self, deps: Deps, workspace_id: str, leaderboard_id: str, kind: str, period: str) -> None:
-        self.deps, self.workspace_id, self.leaderboard_id = deps, workspace_id, leaderboard_id
-        self.kind, self.period = kind, period
-
-    def _id(self, shard: int) -> str:
-        return f"{self.leaderboard_id}.{self.kind}.{shard}"
-
-    async def _change(self, shard: int, fn) -> int:
-        async def attempt(tx: Transaction) -> int:
-            doc = await tx.get(PUSH_QUOTA, self._id(shard))
-            data = doc.data if doc else {"accepted_total": 0}
-            used = data["used"] if data.get("period") == self.period else 0
-            delta = fn(shard, used)
-            if delta:
-                tx.set(PUSH_QUOTA, self._id(shard), {
-                    "workspace_id": self.workspace_id, "leaderboard_id": self.leaderboard_id,
-                    "kind": self.kind, "shard": shard, "period": self.period, "used": used + delta,
-                    "accepted_total": data["accepted_total"] + delta,
-                })
-            return delta
-
-        return await self.deps.documents.run_transaction(attempt)
-
-    async def take(self, wanted: int, limit: int) -> int:
-        granted = 0
-        for shard in random.sample(range(SHARDS), SHARDS):
-            if granted == wanted:
-                break
-            need = wanted - granted
-            granted += await self._change(shard, lambda s, used, need=need: max(0, min(allotment(limit, s) - used, need)))
-        return granted
-
-    async def give_back(self, count: int) -> None:
-        for shard in range(SHARDS):
-            if count <= 0:
-                return
-            count -= -await self._change(shard, lambda s, used, count=count: -min(count, used))
+@dataclass
+class _Shard:
+    id: str
+    data: Data
+    used: int  # in the current period
+    take: int = 0
 
 
-async def reserve(deps: Deps, workspace_id: str, leaderboard_id: str, wanted: int, limits: Limits) -> int:
-    """Grant up to `wanted` rows against today's and this month's limits; returns how many."""
-    periods = _periods(deps)
-    daily = _Counter(deps, workspace_id, leaderboard_id, DAY, periods[DAY])
-    monthly = _Counter(deps, workspace_id, leaderboard_id, MONTH, periods[MONTH])
-    today = await daily.take(wanted, limits.daily)
-    granted = await monthly.take(today, limits.monthly) if today else 0
-    if granted < today:
-        await daily.give_back(today - granted)
+async def take(tx: Transaction, workspace_id: str, leaderboard_id: str, wanted: int, limits: Limits,
+               now: dict[str, str]) -> int:
+    """Grant up to `wanted` rows against today's and this month's limits, within `tx`; returns how many.
+
+    Reads the shards it needs and writes their new counts into `tx`; nothing is written if
+    nothing is granted. `now` is `periods(deps)`.
+    """
+    if wanted <= 0:
+        return 0
+    day = await _claim(tx, leaderboard_id, DAY, now[DAY], wanted, limits.daily)
+    month = await _claim(tx, leaderboard_id, MONTH, now[MONTH], sum(s.take for s in day), limits.monthly)
+    granted = sum(s.take for s in month)
+    _trim(day, granted)
+    for kind, shards in ((DAY, day), (MONTH, month)):
+        for shard in shards:
+            if shard.take:
+                tx.set(PUSH_QUOTA, shard.id, {
+                    "workspace_id": workspace_id, "leaderboard_id": leaderboard_id, "kind": kind,
+                    "shard": int(shard.id.rsplit(".", 1)[1]), "period": now[kind], "used": shard.used + shard.take,
+                    "accepted_total": shard.data.get("accepted_total", 0) + shard.take})
     return granted
 
 
-async def release(deps: Deps, workspace_id: str, leaderboard_id: str, count: int) -> None:
-    """Give back rows granted to a request that then stored nothing (a lost idempotency race)."""
-    periods = _periods(deps)
-    for kind in (DAY, MONTH):
-        await _Counter(deps, workspace_id, leaderboard_id, kind, periods[kind]).give_back(count)
+async def _claim(tx: Transaction, leaderboard_id: str, kind: str, period: str, need: int, limit: int) -> list[_Shard]:
+    """Shards read in a random order, each taking what its share allows, until `need` is met or all said no."""
+    claimed: list[_Shard] = []
+    for index in random.sample(range(SHARDS), SHARDS):
+        if need <= 0:
+            break
+        doc_id = f"{leaderboard_id}.{kind}.{index}"
+        doc = await tx.get(PUSH_QUOTA, doc_id)
+        data = doc.data if doc else {}
+        used = data["used"] if data.get("period") == period else 0
+        shard = _Shard(doc_id, data, used, max(0, min(allotment(limit, index) - used, need)))
+        need -= shard.take
+        claimed.append(shard)
+    return claimed
+
+
+def _trim(shards: list[_Shard], granted: int) -> None:
+    """Keep only `granted` rows of what the shards took (the month granted fewer than the day)."""
+    for shard in shards:
+        shard.take = min(shard.take, granted)
+        granted -= shard.take
 
 
 @dataclass(frozen=True)
@@ -120,12 +111,12 @@ class Usage:
 
 async def usage(deps: Deps, leaderboard_id: str) -> Usage:
     """Rows granted today, this month and ever, summed over the shards."""
-    periods = _periods(deps)
+    now = periods(deps)
     totals = {DAY: 0, MONTH: 0}
     accepted = 0
     for doc in await deps.documents.query(Query(PUSH_QUOTA, where={"leaderboard_id": leaderboard_id})):
         kind = doc.data["kind"]
-        if doc.data["period"] == periods[kind]:
+        if doc.data["period"] == now[kind]:
             totals[kind] += doc.data["used"]
         if kind == MONTH:
             accepted += doc.data["accepted_total"]

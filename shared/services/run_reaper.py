@@ -16,6 +16,7 @@ from shared.domain.times import iso
 from shared.ports import Data, Deps
 from shared.services.run_tasks import fail, finalize
 from shared.services.runs import queue_prepare
+from shared.stores.leaderboards import DeletedLeaderboards
 from shared.stores.runs import RunChunks, Runs
 
 # A prepare task normally starts within seconds; a run still queued this long after it
@@ -33,6 +34,8 @@ async def reap_stale_runs(deps: Deps) -> list[Data]:
             last = await _last_progress(deps, run)
             if last >= requeue:
                 continue
+            if await DeletedLeaderboards(deps.documents).get(run.leaderboard_id) is not None:
+                continue  # its leaderboard is being purged, which stops and removes its runs
             if last >= stale:
                 if not run.prepared and await queue_prepare(deps, run.id):
                     touched.append({"run_id": run.id, "action": "requeued"})

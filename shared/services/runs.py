@@ -23,7 +23,7 @@ async def start_run(deps: Deps, workspace_id: str, leaderboard_id: str, model_id
                     run_source: str, trigger: str | None = None, improve: bool = False,
                     dataset_limit: Data | None = None) -> Run:
     """Queue a run of the chosen candidates (all when `model_ids` is None); answers at once."""
-    board = await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)
+    board = (await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)).require_unarchived("a run")
     candidates = await Candidates(deps.documents).of(board)
     if model_ids is not None:
         known = {c.id: c for c in candidates}
@@ -58,6 +58,7 @@ async def queue_prepare(deps: Deps, run_id: str) -> bool:
 
 
 async def get_run(deps: Deps, workspace_id: str, leaderboard_id: str, run_id: str) -> Run:
+    await Leaderboards(deps.documents).get_owned(leaderboard_id, workspace_id)  # a deleted one's runs went with it
     return await Runs(deps.documents).get_on(run_id, leaderboard_id, workspace_id)
 
 

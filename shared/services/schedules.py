@@ -7,7 +7,8 @@ stores the next time of each trigger (`schedule_due`) and the earliest
 (`schedule_next_due_at`), so run-due reads the due ones with one range query instead of
 scanning every leaderboard. A run starts only after its due slot (leaderboard, trigger,
 due time) is created in a create-only document, so overlapping run-due calls never start
-the same run twice.
+the same run twice. A paused or archived leaderboard's slots pass without a run (its due
+times still move on, so it never crowds the due query), and a deleted one is never found.
 
 `model_version` is checked at its `cadence` and fires when any candidate's upstream
 version changed since the last look: for OpenRouter candidates the catalog entry's
@@ -137,6 +138,8 @@ async def _fire(deps: Deps, board: Leaderboard, trigger: str, entry: Data, chang
     What the trigger looked at (versions, rows seen) goes into `changes` only once the run
     started or was skipped for good, so a deferred look is taken again.
     """
+    if board.schedule_on_hold:  # paused or archived: the slot passes without a run, the next one is due as usual
+        return {**entry, "run_id": None, "status": "skipped", "reason": board.schedule_on_hold}
     looked: Data = {}
     if trigger == "model_version":
         try:

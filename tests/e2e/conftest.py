@@ -84,14 +84,9 @@ def serve_live(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:
     env = {**os.environ, "DRGERO_DATA_DIR": str(home / "data"), "PORT": str(port),
            "DRGERO_BACKEND": "embedded", **extra_env}
     token = drgero("token", "create", "--workspace", "acme", "--scopes", "all", env=env).stdout.splitlines()[-1]
-    log = home / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([str(DRGERO), "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    process = start_serve(env, home / "serve.log")
     try:
-        _wait_healthy(url, process, log)
-        yield LiveServer(url, env, token)
+        yield LiveServer(f"http://127.0.0.1:{port}", env, token)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -99,3 +94,12 @@ def serve_live(home: Path, extra_env: dict[str, str]) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def start_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`drgero serve` in its own process group (so a test can kill it whole), once it is healthy."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen([str(DRGERO), "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    _wait_healthy(f"http://127.0.0.1:{env['PORT']}", process, log)
+    return process

@@ -3,13 +3,17 @@
 A real `drgero serve` (its model providers, Hugging Face and the fine-tuning backend stood in
 for by local servers) gets valid and invalid requests for every operation, with the
 credential its family takes and, in the path, ids of real resources of the caller's
-workspace, so generated bodies reach the handlers instead of stopping at 404. Each answer
-must be no 5xx, a documented status, the documented content type, and match the documented
-schema. `DRGERO_FUZZ_EXAMPLES` sets the examples per operation (default 20).
+workspace, so generated bodies reach the handlers instead of stopping at 404. One JSON object
+body in three has one value, at the top or nested in a field (metadata, constraints, rows, ...),
+replaced by what no store can keep: text with a lone surrogate, nesting 40 levels deep, or a
+4,000-digit integer. Each answer must be no 5xx, a documented status, the documented content
+type, and match the documented schema. `DRGERO_FUZZ_EXAMPLES` sets the examples per operation
+(default 20).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import uuid
@@ -22,6 +26,7 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -33,6 +38,7 @@ from schemathesis.checks import (
 from functions.families import FAMILIES
 from shared.auth.secrets import task_signature
 from shared.domain.base_models import BASE_MODEL_IDS
+from shared.http.bodies import MAX_DEPTH
 from shared.http.family import api_document, common_routes
 from shared.services.tasks import KINDS
 from tests.e2e.conftest import LiveServer, drgero, serve_live
@@ -47,6 +53,7 @@ SECRET_KEY = "bWFkZS11cC1mb3ItZnV6emluZy1vbmx5LTMyYnl0ZXM="
 ROUTES = {(route.method, route.path): route
           for route in [*(r for family in FAMILIES for r in family.routes), *common_routes(FAMILIES)]}
 SEEN: Counter[tuple[str, int]] = Counter()
+HOSTILE_SENT: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,8 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield from serve_live(tmp_path_factory.mktemp("fuzz"), {
             "DRGERO_OPENROUTER_BASE_URL": upstream.model_url("echo"), "DRGERO_OPENROUTER_API_KEY": "sk-or-fuzz",
             "DRGERO_HUGGINGFACE_BASE_URL": upstream.url, "DRGERO_FINE_TUNE_BASE_URL": tuner.url,
-            "DRGERO_FINE_TUNE_API_KEY": KEY, "DRGERO_CRON_SECRET": CRON_SECRET, "DRGERO_SECRET_KEY": SECRET_KEY,
+            "DRGERO_FINE_TUNE_API_KEY": KEY, "DRGERO_FINE_TUNE_BASE_MODELS": "*",
+            "DRGERO_CRON_SECRET": CRON_SECRET, "DRGERO_SECRET_KEY": SECRET_KEY,
             "DRGERO_INTEGRATION_TIMEOUT_SECONDS": "2",
         })
 
@@ -92,6 +100,63 @@ schema = schemathesis.openapi.from_dict(yaml.safe_load(DOCUMENT))
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 
+def _nested(levels: int) -> object:
+    value: object = "leaf"
+    for level in range(levels):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+# Valid JSON no store can keep; the server must refuse each with a documented 4xx. NaN and
+# Infinity are not JSON at all (requests refuses to send them). 4,000 digits, not more: Python
+# will not turn an int of over 4,300 digits into text, so json.dumps could not send it.
+HOSTILE = {"surrogate": "note \ud800 here", "deep": _nested(40), "huge int": 10**3999}
+
+
+def _paths(value: object, prefix: tuple = ()) -> Iterator[tuple]:
+    """Where a value sits in the body: its top-level fields and everything inside them."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield (*prefix, key)
+        yield from _paths(item, (*prefix, key))
+
+
+@st.composite
+def _maybe_hostile(draw: st.DrawFn, body: dict) -> dict:
+    paths = list(_paths(body))
+    # Drawn, so a failure shrinks and replays; it shrinks towards the body as generated.
+    if not paths or draw(st.integers(0, 2)) < 2:
+        return body
+    *parents, last = draw(st.sampled_from(paths))
+    body = copy.deepcopy(body)  # the generated value is Hypothesis's; change a copy
+    target = body
+    for key in parents:
+        target = target[key]
+    target[last] = HOSTILE[draw(st.sampled_from(sorted(HOSTILE)))]
+    return body
+
+
+@schema.hook
+def flatmap_body(context, body):
+    return _maybe_hostile(body) if isinstance(body, dict) else st.just(body)
+
+
+def _hostile_in(value: object) -> set[str]:
+    """Which kinds of hostile value the body carries, by the server's rules (shared/http/bodies.py)."""
+    kinds, todo = set(), [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            kinds.add("deep")
+        elif isinstance(item, str) and any("\ud800" <= char <= "\udfff" for char in item):
+            kinds.add("surrogate")
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            kinds.add("huge int")
+        elif isinstance(item, dict | list):
+            todo += [(child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)]
+    return kinds
+
+
 def test_the_fuzzed_document_is_the_one_the_server_serves(fuzz_server):
     with httpx.Client(base_url=fuzz_server.base_url) as http:
         assert http.get("/openapi.yaml").text == DOCUMENT
@@ -116,6 +181,7 @@ def test_no_operation_answers_5xx_or_off_schema(case, fuzz_server, session_token
     headers = _credential(route, case, fuzz_server.token, session_token)
     response = case.call(base_url=fuzz_server.base_url, headers=headers, timeout=30)
     SEEN[(f"{route.method} {route.path}", response.status_code)] += 1
+    HOSTILE_SENT.update(_hostile_in(case.body))
     case.validate_response(response, checks=CHECKS)
 
 
@@ -142,6 +208,7 @@ def test_zz_the_fuzzing_reached_the_handlers(fuzz_server):
     answered = {operation for (operation, status) in SEEN if status < 400}
     assert len(answered) >= len(operations) // 2, sorted(operations - answered)
     print(f"\nfuzzed {len(operations)} operations, {sum(SEEN.values())} requests:",
-          dict(Counter(status for (_, status) in SEEN.elements())))
+          dict(Counter(status for (_, status) in SEEN.elements())), "hostile values:", dict(HOSTILE_SENT))
+    assert set(HOSTILE_SENT) == set(HOSTILE), HOSTILE_SENT
     with httpx.Client(base_url=fuzz_server.base_url, timeout=5) as http:
         assert http.get("/healthz").status_code == 200

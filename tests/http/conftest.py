@@ -45,7 +45,7 @@ class World:
                                          json=json_body, content=content)
 
     async def credential(self, route, body: bytes, kind: str) -> dict[str, str]:
-        if route.auth == "session":
+        if route.auth in ("session", "user"):
             return self.owner
         if route.auth == "cron":
             return {"Authorization": f"Bearer {self.deps.settings.effective_cron_secret}"}
@@ -76,7 +76,11 @@ async def world(client, deps, tenants, upstream):
                               json={"name": "echo", "platform": "OpenRouter", "model_url": "vendor/echo"})).json()
     run = (await client.post(f"/api/leaderboards/{push['id']}/run", headers=api, json={})).json()
     token = (await client.post("/api/tokens", headers=owner, json={"name": "t"})).json()
+    # Another workspace invites acme's owner: the invite waits for their answer.
+    invite = (await client.post("/api/invite-user", headers=await tenants.session("beta", "owner"),
+                                json={"email": "owner@acme.example"})).json()
     ids = {"leaderboard_id": push["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"],
-           "provider": "openrouter", "kind": sorted(KINDS)[0]}
+           "provider": "openrouter", "kind": sorted(KINDS)[0], "invite_id": invite["id"],
+           "workspace_id": tenants.ids["acme"]}
     yield World(client, deps, tenants, upstream, api, owner, ids, {"push": push["id"], "get": get["id"]})

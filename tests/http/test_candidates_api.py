@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.factories import openrouter_candidate, own_model, push_leaderboard
+from tests.faults import HoldingFirstSave
 
 
 @pytest.fixture
@@ -104,3 +107,114 @@ async def test_a_candidate_is_only_found_under_its_own_leaderboard(client, auth,
     cid = (await add(client, auth, board, openrouter_candidate())).json()["id"]
     wrong = await client.delete(f"/api/leaderboards/{other['leaderboard']['id']}/models/{cid}", headers=auth)
     assert wrong.status_code == 404
+
+
+# --- changing a candidate ---------------------------------------------------------------------------
+
+async def change(client, auth, board, candidate_id, body):
+    return await client.patch(f"/api/leaderboards/{board}/models/{candidate_id}", json=body, headers=auth)
+
+
+async def test_a_candidate_is_renamed_and_pointed_at_another_model(client, auth, board):
+    cid = (await add(client, auth, board, openrouter_candidate())).json()["id"]
+    response = await change(client, auth, board, cid, {"name": "Renamed", "url": "openai/gpt-oss-20b"})
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert (changed["id"], changed["name"], changed["model_url"]) == (cid, "Renamed", "openai/gpt-oss-20b")
+    assert changed["platform"] == "OpenRouter"
+    listed = (await client.get(f"/api/leaderboards/{board}/models", headers=auth)).json()["data"]
+    assert [(m["name"], m["model_url"]) for m in listed] == [("Renamed", "openai/gpt-oss-20b")]
+
+
+async def test_a_new_token_is_sealed_and_null_removes_it(client, auth, board, deps):
+    cid = (await add(client, auth, board, openrouter_candidate(token="sk-or-old-00000000"))).json()["id"]
+    new = "sk-or-new-00001234"
+    replaced = (await change(client, auth, board, cid, {"token": new})).json()
+    assert (replaced["token"], replaced["has_token"]) == ("••••1234", True)
+    stored = (await deps.documents.get("leaderboard_models", cid)).data
+    assert new not in str(stored) and deps.sealer.open(stored["token_sealed"]) == new
+    removed = (await change(client, auth, board, cid, {"token": None})).json()
+    assert (removed["token"], removed["has_token"]) == (None, False)
+    assert (await deps.documents.get("leaderboard_models", cid)).data["token_sealed"] is None
+
+
+async def test_a_custom_candidate_changes_how_it_sends_its_key(client, auth, board):
+    custom = {"name": "box", "platform": "Custom", "model_url": "https://llm.example.com/v1"}
+    cid = (await add(client, auth, board, custom)).json()["id"]
+    changed = (await change(client, auth, board, cid, {"authType": "custom-header", "authHeaderName": "X-Box-Key"}))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["auth_type"], changed.json()["auth_header_name"]) == ("custom-header", "X-Box-Key")
+    dropped = await change(client, auth, board, cid, {"auth_header_name": None})
+    assert dropped.status_code == 422 and dropped.json()["details"][0]["field"] == "auth_header_name"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"auth_type": "custom-header"}, "auth_header_name"),
+    ({"model_url": "http://127.0.0.1:9/v1"}, "model_url"),
+    ({"model_url": "http://169.254.169.254/latest"}, "model_url"),
+    ({"model_url": "file:///etc/passwd"}, "model_url"),
+    ({"model_url": None}, "model_url"),
+    ({"name": None}, "name"),
+    ({"name": ""}, "name"),
+    ({"auth_type": "cookie"}, "auth_type"),
+    ({"platform": "OpenRouter"}, "platform"),
+    ({"model_id": "4f6d1c9e-0000-4000-8000-000000000000"}, "model_id"),
+    ({"leaderboard_id": "4f6d1c9e-0000-4000-8000-000000000000"}, "leaderboard_id"),
+])
+async def test_changes_are_validated_like_a_new_candidate(client, auth, board, body, field):
+    custom = {"name": "box", "platform": "Custom", "model_url": "https://llm.example.com/v1"}
+    cid = (await add(client, auth, board, custom)).json()["id"]
+    response = await change(client, auth, board, cid, body)
+    assert response.status_code == 422, response.text
+    assert any(field in d["field"] for d in response.json()["details"]), response.json()
+    unchanged = (await client.get(f"/api/leaderboards/{board}/models", headers=auth)).json()["data"][0]
+    assert (unchanged["name"], unchanged["model_url"], unchanged["auth_type"]) == ("box", custom["model_url"], "bearer")
+
+
+async def test_a_model_id_with_spaces_is_refused(client, auth, board):
+    cid = (await add(client, auth, board, openrouter_candidate())).json()["id"]
+    response = await change(client, auth, board, cid, {"model_url": "openai/gpt oss"})
+    assert response.status_code == 422 and response.json()["details"][0]["field"] == "model_url"
+
+
+async def test_pointing_a_candidate_at_another_candidates_model_is_a_conflict(client, auth, board):
+    await add(client, auth, board, openrouter_candidate())
+    cid = (await add(client, auth, board, openrouter_candidate(model_url="vendor/other"))).json()["id"]
+    clash = await change(client, auth, board, cid, {"model_url": "openai/gpt-oss-120b"})
+    assert clash.status_code == 409 and clash.json()["error"] == "duplicate_candidate"
+    its_own = await change(client, auth, board, cid, {"model_url": "vendor/other", "name": "kept"})
+    assert its_own.status_code == 200 and its_own.json()["name"] == "kept"
+
+
+async def test_a_dr_gero_candidate_keeps_its_model_and_takes_no_url(client, auth, board):
+    model = (await client.post("/api/models", json=own_model(), headers=auth)).json()
+    cid = (await add(client, auth, board, {"name": "ours", "model_id": model["id"]})).json()["id"]
+    renamed = (await change(client, auth, board, cid, {"name": "ours, renamed"})).json()
+    assert (renamed["name"], renamed["model_id"], renamed["model_url"]) == ("ours, renamed", model["id"], None)
+    refused = await change(client, auth, board, cid, {"model_url": "https://llm.example.com/v1"})
+    assert refused.status_code == 422 and refused.json()["details"][0]["field"] == "model_url"
+
+
+async def test_a_candidate_is_only_changed_under_its_own_leaderboard(client, auth, board, tenants):
+    other = (await client.post("/api/leaderboards", json=push_leaderboard(name="b"), headers=auth)).json()
+    cid = (await add(client, auth, board, openrouter_candidate())).json()["id"]
+    wrong_board = await change(client, auth, other["leaderboard"]["id"], cid, {"name": "moved"})
+    assert wrong_board.status_code == 404
+    stranger = await tenants.headers("other-co")
+    assert (await change(client, stranger, board, cid, {"name": "stolen"})).status_code == 404
+    reader = await tenants.headers("acme", scopes=("leaderboards:read",))
+    assert (await change(client, reader, board, cid, {"name": "read only"})).status_code == 403
+    listed = (await client.get(f"/api/leaderboards/{board}/models", headers=auth)).json()["data"]
+    assert [m["name"] for m in listed] == [openrouter_candidate()["name"]]
+
+
+async def test_two_changes_at_once_both_land(client, auth, board, deps):
+    cid = (await add(client, auth, board, openrouter_candidate())).json()["id"]
+    deps.documents = HoldingFirstSave(deps.documents, lambda collection: collection == "leaderboard_models")
+    slow = asyncio.create_task(change(client, auth, board, cid, {"name": "renamed by the slow one"}))
+    await asyncio.wait_for(deps.documents.held.wait(), 10)  # it read the candidate and is about to save
+    fast = await change(client, auth, board, cid, {"token": "sk-fast-9999"})
+    deps.documents.release.set()
+    assert fast.status_code == 200 and (await slow).status_code == 200
+    final = (await client.get(f"/api/leaderboards/{board}/models", headers=auth)).json()["data"][0]
+    assert (final["name"], final["token"]) == ("renamed by the slow one", "••••9999")

@@ -146,6 +146,17 @@ async def _duplicate_candidate(w: World, route):
     return await w.call(route, json_body={"name": "again", "platform": "OpenRouter", "model_url": "vendor/echo"})
 
 
+async def _changed_into_another_candidate(w: World, route):
+    await w.client.post(f"/api/leaderboards/{w.ids['leaderboard_id']}/models", headers=w.api,
+                        json={"name": "second", "platform": "OpenRouter", "model_url": "vendor/second"})
+    return await w.call(route, json_body={"model_url": "vendor/second"})
+
+
+async def _archived_then_changed(w: World, route):
+    await w.call(route, json_body={"status": "archived"})
+    return await w.call(route, json_body={"system_prompt": "{input}"})
+
+
 async def _model_in_use(w: World, route):
     board = w.ids["leaderboard_id"]
     await w.client.post(f"/api/leaderboards/{board}/models", headers=w.api,
@@ -182,9 +193,14 @@ def _fine_tuner_down(w: World) -> None:
     w.deps.fine_tuner = OpenAIFineTuner(f"{DOWN}/v1", "k")
 
 
+def _use_backend(w: World, backend) -> None:
+    w.deps.fine_tuner = OpenAIFineTuner(backend.url, KEY)
+    w.deps.settings.fine_tune_base_models = "*"  # it lists only the model it fine-tunes
+
+
 async def _fine_tune_in_progress(w: World, route):
     with running_backend({own_model()["base_model"]}) as backend:
-        w.deps.fine_tuner = OpenAIFineTuner(backend.url, KEY)
+        _use_backend(w, backend)
         await w.call(route, json_body={"leaderboard_id": w.ids["leaderboard_id"]})
         return await w.call(route, json_body={"leaderboard_id": w.ids["leaderboard_id"]})
 
@@ -196,11 +212,15 @@ async def _fine_tune_backend_down(w: World, route):
 
 async def _sync_backend_down(w: World, route):
     with running_backend({own_model()["base_model"]}) as backend:
-        w.deps.fine_tuner = OpenAIFineTuner(backend.url, KEY)
+        _use_backend(w, backend)
         await w.client.post(f"/api/models/{w.ids['model_id']}/fine-tune/run", headers=w.api,
                             json={"leaderboard_id": w.ids["leaderboard_id"]})
     _fine_tuner_down(w)
     return await w.call(route)
+
+
+async def _last_owner_leaves(w: World, route):
+    return await w.call(route)  # acme's only owner
 
 
 V1, API = "/v1/leaderboard/{leaderboard_id}", "/api/leaderboards/{leaderboard_id}"
@@ -225,7 +245,10 @@ RECIPES: dict[tuple[str, str, int], Callable[[World, object], Awaitable[object]]
     ("POST", "/api/invite-user", 409): _existing_member,
     ("DELETE", "/api/invite-user", 409): _last_owner,
     ("DELETE", "/api/invite-user", 404): _nobody_to_remove,
+    ("POST", "/api/me/workspaces/{workspace_id}/leave", 409): _last_owner_leaves,
+    ("PATCH", API, 409): _archived_then_changed,
     ("POST", f"{API}/models", 409): _duplicate_candidate,
+    ("PATCH", f"{API}/models/{{leaderboard_model_id}}", 409): _changed_into_another_candidate,
     ("DELETE", "/api/models/{model_id}", 409): _model_in_use,
     ("POST", f"{API}/run", 409): _no_candidates,
     ("POST", f"{API}/improve-dataset", 409): _no_candidates,

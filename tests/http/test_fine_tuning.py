@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from shared.domain.base_models import BASE_MODEL_IDS
+from shared.domain.base_models import BASE_MODEL_IDS, BASE_MODELS
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
 from shared.services.schedules import model_versions
 from shared.stores.leaderboards import Leaderboards
@@ -19,10 +19,12 @@ REFUSED_BY_BACKEND = "meta-llama/Llama-3.2-1B-Instruct"
 
 @pytest.fixture
 def backend(deps):
-    with running_backend(set(BASE_MODEL_IDS) - {REFUSED_BY_BACKEND}) as served:
+    # It lists one model it then refuses to fine-tune, as a backend may for an account.
+    with running_backend(set(BASE_MODEL_IDS) - {REFUSED_BY_BACKEND}, frozenset({REFUSED_BY_BACKEND})) as served:
         deps.fine_tuner = OpenAIFineTuner(served.url, KEY)
         deps.settings.fine_tune_base_url = served.url
         deps.settings.fine_tune_api_key = KEY
+        deps.settings.fine_tune_base_models = "*"
         yield served
 
 
@@ -147,3 +149,75 @@ async def test_bad_fine_tune_requests_get_clear_errors(client, deps, auth, tenan
     down = await client.post(url, headers=auth, json={"leaderboard_id": board})
     assert down.status_code == 502 and down.json()["error"] == "provider_unavailable"
     assert (await client.get(f"/api/models/{model}/fine-tune/runs", headers=auth)).json()["count"] == 0
+
+
+# --- base models: the backend's own, or the built-in list --------------------------------------------
+
+FINE_TUNABLE = {"gpt-4.1-nano-2025-04-14", "gpt-4o-mini-2024-07-18"}  # in the default allow-list
+ONLY_LISTED = frozenset({"gpt-4o-2024-11-20", "text-embedding-3-small", "whisper-1"})  # listed, not in it
+
+
+@pytest.fixture
+def openai_like(deps):
+    """A backend listing models the way OpenAI does: the fine-tunable ones among many others."""
+    with running_backend(FINE_TUNABLE, ONLY_LISTED) as served:
+        deps.fine_tuner = OpenAIFineTuner(served.url, KEY)
+        yield served
+
+
+async def _base_models(client, auth) -> dict:
+    answer = await client.get("/api/base-models", headers=auth)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_base_models_are_the_listed_models_the_allow_list_names(client, auth, openai_like):
+    offered = await _base_models(client, auth)
+    assert offered["source"] == "backend" and offered["count"] == 2
+    assert [(m["id"], m["fine_tunable"], m["family"]) for m in offered["data"]] == \
+        [(model_id, True, None) for model_id in sorted(FINE_TUNABLE)]
+    created = await client.post("/api/models", headers=auth, json=own_model(base_model="gpt-4o-mini-2024-07-18"))
+    assert created.status_code == 201, created.text
+    for not_offered in ("text-embedding-3-small", own_model()["base_model"]):
+        refused = await client.post("/api/models", headers=auth, json=own_model(base_model=not_offered))
+        assert refused.status_code == 422 and refused.json()["details"][0]["field"] == "base_model"
+
+
+async def test_a_star_offers_every_model_the_backend_lists(client, auth, deps, openai_like):
+    deps.settings.fine_tune_base_models = "*"
+    offered = await _base_models(client, auth)
+    assert [m["id"] for m in offered["data"]] == sorted(FINE_TUNABLE | ONLY_LISTED)
+
+
+async def test_a_backend_that_cannot_list_or_answer_offers_the_built_in_list(client, auth, deps, openai_like):
+    built_in = [model["id"] for model in BASE_MODELS]
+    openai_like.lists_models = False
+    offered = await _base_models(client, auth)
+    assert (offered["source"], [m["id"] for m in offered["data"]]) == ("built-in", built_in)
+    assert offered["data"][0]["parameters"] == BASE_MODELS[0]["parameters"]
+    assert (await client.post("/api/models", headers=auth, json=own_model())).status_code == 201
+    deps.fine_tuner = OpenAIFineTuner("http://127.0.0.1:9/v1", KEY)
+    offered = await _base_models(client, auth)
+    assert (offered["source"], [m["id"] for m in offered["data"]]) == ("built-in", built_in)
+
+
+async def test_the_listing_is_asked_for_once_per_cache_time(client, auth, deps, openai_like):
+    for _ in range(3):
+        await _base_models(client, auth)
+    await client.post("/api/models", headers=auth, json=own_model(base_model="gpt-4o-mini-2024-07-18"))
+    assert openai_like.listings == 1
+    deps.settings.catalog_cache_seconds = 0
+    await _base_models(client, auth)
+    assert openai_like.listings == 2
+
+
+async def test_a_fine_tune_starts_only_from_an_offered_base_model(client, auth, openai_like):
+    board = await _board_with_rows(client, auth, ROWS)
+    model = (await client.post("/api/models", headers=auth,
+                               json=own_model(base_model="gpt-4o-mini-2024-07-18"))).json()["id"]
+    url = f"/api/models/{model}/fine-tune/run"
+    refused = await client.post(url, headers=auth, json={"leaderboard_id": board, "base_model": "gpt-4o-2024-11-20"})
+    assert refused.status_code == 422 and "GET /api/base-models" in refused.json()["message"]
+    started = await client.post(url, headers=auth, json={"leaderboard_id": board})
+    assert started.status_code == 201, started.text
+    assert openai_like.requests[-1]["model"] == "gpt-4o-mini-2024-07-18"

@@ -158,7 +158,9 @@ async def test_inference_gives_up_at_its_deadline_with_a_502(client, auth, upstr
     started = time.monotonic()
     response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "x"})
     assert time.monotonic() - started < 1.5
-    assert response.status_code == 502 and "no answer within 0.5 s" in response.json()["message"]
+    assert response.status_code == 502 and "slow: timeout" in response.json()["message"]
+    [trace] = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()["data"]
+    assert "no answer within 0.5 s" in trace["failures"][0]["detail"]
 
 
 async def test_a_model_url_inside_the_network_is_refused_at_call_time(client, auth, upstream, deps):
@@ -170,7 +172,9 @@ async def test_a_model_url_inside_the_network_is_refused_at_call_time(client, au
                         {"model": "x", "messages": [{"role": "user", "content": "hi"}], "stream": True})):
         refused = await client.post(path, headers=auth, json=body)
         assert refused.status_code == 502 and refused.headers["X-DrGero-Trace-Id"]
-        assert "inside the network" in refused.text
+        assert "echo: unreachable" in refused.text  # the same word as a URL that does not answer
+    traces = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()["data"]
+    assert all("The URL is not allowed or cannot be reached." in t["failures"][0]["detail"] for t in traces)
     assert upstream.calls["echo"] == 0
 
 
@@ -223,3 +227,26 @@ async def test_the_trace_and_spend_are_written_before_the_answer_is_complete(dep
     events = timeline.events
     assert events.index("create traces") < events.index("response sent")
     assert events.index("transaction") < events.index("response sent")  # the provider reported a cost
+
+
+@pytest.mark.parametrize("path, body", [
+    ("inference", {"input": "hi"}),
+    ("chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+    ("chat/completions", {"messages": [{"role": "user", "content": "hi"}], "stream": True}),
+])
+async def test_a_failed_call_tells_the_caller_a_short_reason_and_keeps_the_detail_in_the_trace(
+        client, auth, tenants, upstream, path, body):
+    # The chosen model is a private endpoint (a port nobody listens on): a caller holding only
+    # an inference token learns neither its address nor the client library's words.
+    board, _ = await _board_with(client, auth, upstream)
+    private = (await client.post(f"/api/leaderboards/{board}/models", headers=auth, json={
+        "name": "private", "platform": "Custom", "model_url": "http://127.0.0.1:9/v1"})).json()["id"]
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"chosen_leaderboard_model_id": private})
+    inference_only = await tenants.headers("acme", scopes=("inference",))
+    answer = await client.post(f"/v1/leaderboard/{board}/{path}", headers=inference_only, json=body)
+    assert answer.status_code == 502
+    assert "private: unreachable" in answer.text
+    assert "127.0.0.1" not in answer.text and "Error(" not in answer.text
+    trace = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()["data"][0]
+    [failure] = trace["failures"]
+    assert (failure["candidate_id"], failure["reason"]) == (private, "unreachable") and failure["detail"]

@@ -6,6 +6,7 @@ import pytest
 
 from shared.ports import Query
 from tests.factories import HF_URL, get_leaderboard, push_leaderboard
+from tests.purging import purge_until_gone
 
 
 async def create(client, auth, body):
@@ -126,13 +127,14 @@ async def test_chosen_model_must_be_a_candidate_of_the_leaderboard(client, auth)
     assert response.json()["leaderboard"]["chosen_leaderboard_model_id"] == cand["id"]
 
 
-async def test_delete_removes_the_leaderboard_and_its_candidates(client, auth, deps):
+async def test_delete_hides_the_leaderboard_and_its_purge_removes_the_candidates(client, auth, deps, clock):
     lid = (await create(client, auth, push_leaderboard()))["leaderboard"]["id"]
     await client.post(f"/api/leaderboards/{lid}/models", headers=auth, json={
         "name": "m", "platform": "OpenRouter", "model_url": "openai/gpt-oss-120b"})
     response = await client.delete(f"/api/leaderboards/{lid}", headers=auth)
     assert response.status_code == 200 and response.json() == {"id": lid, "deleted": True}
     assert (await client.get(f"/api/leaderboards/{lid}", headers=auth)).status_code == 404
+    await purge_until_gone(deps, clock, lid)
     assert await deps.documents.count(Query("leaderboard_models", where={"leaderboard_id": lid})) == 0
 
 
@@ -145,3 +147,43 @@ async def test_free_plan_cannot_delete_or_schedule(client, tenants):
     response = await client.patch(f"/api/leaderboards/{lid}", headers=free, json={"schedule": schedule})
     assert response.status_code == 403 and response.json()["error"] == "entitlement_required"
     assert (await client.get(f"/api/leaderboards/{lid}", headers=free)).status_code == 200
+
+
+async def test_a_free_workspace_can_clear_the_schedule_it_had_before_its_plan_changed(client, tenants, deps):
+    free = await tenants.headers("downgraded-co", plan="pro")
+    schedule = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "DAILY"}}}
+    lid = (await create(client, free, push_leaderboard(schedule=schedule)))["leaderboard"]["id"]
+    await deps.documents.update("workspaces", tenants.ids["downgraded-co"], {"plan": "free"})  # the plan lapsed
+    cleared = await client.patch(f"/api/leaderboards/{lid}", headers=free, json={"schedule": None})
+    assert cleared.status_code == 200, cleared.text
+    board = cleared.json()["leaderboard"]
+    assert (board["schedule"], board["schedule_next_due_at"]) == (None, None)
+    again = await client.patch(f"/api/leaderboards/{lid}", headers=free, json={"schedule": schedule})
+    assert again.status_code == 403 and again.json()["error"] == "entitlement_required"
+
+
+async def test_judge_providers_are_read_in_any_spelling_and_stored_in_one(client, auth):
+    body = get_leaderboard(judge_provider="openrouter", eval_metadata={"labeler_provider": "hugging-face",
+                                                                       "labeler_model": "acme/labeler"})
+    detail = await create(client, auth, body)
+    assert detail["challenge"]["eval"]["judge_provider"] == "OpenRouter"
+    assert detail["leaderboard"]["eval_metadata"]["labeler_provider"] == "HuggingFace"
+    lid = detail["leaderboard"]["id"]
+    patched = await client.patch(f"/api/leaderboards/{lid}", headers=auth, json={"judgeProvider": "CUSTOM"})
+    assert patched.status_code == 200 and patched.json()["challenge"]["eval"]["judge_provider"] == "Custom"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"judge_provider": "Azure"}, "judge_provider"),
+    ({"eval_metadata": {"judge_provider": "azure", "judge_model": "gpt"}}, "eval_metadata.judge_provider"),
+    ({"eval_metadata": {"labeler_provider": "anthropic"}}, "eval_metadata.labeler_provider"),
+    ({"judge_provider": 3}, "judge_provider"),
+])
+async def test_unknown_judge_providers_are_refused_naming_the_field(client, auth, body, field):
+    created = await client.post("/api/leaderboards", json=get_leaderboard(**body), headers=auth)
+    assert created.status_code == 422 and field in [d["field"] for d in created.json()["details"]], created.json()
+    lid = (await create(client, auth, get_leaderboard()))["leaderboard"]["id"]
+    patched = await client.patch(f"/api/leaderboards/{lid}", headers=auth, json=body)
+    assert patched.status_code == 422 and field in [d["field"] for d in patched.json()["details"]], patched.json()
+    detail = (await client.get(f"/api/leaderboards/{lid}", headers=auth)).json()
+    assert detail["challenge"]["eval"]["judge_provider"] == "OpenRouter"

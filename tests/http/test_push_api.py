@@ -168,6 +168,15 @@ async def test_retries_with_an_idempotency_key_are_accepted_once(client, auth):
     assert other.json()["pending_events"] == 4  # dedupe is off: a new key is a new batch
 
 
+async def test_reusing_an_idempotency_key_for_other_rows_is_refused_not_silently_dropped(client, auth):
+    board = await _board(client, auth, dedupe=False)
+    await _push(client, {**auth, "Idempotency-Key": "req-1"}, board, {"input": "first"})
+    reused = await _push(client, {**auth, "Idempotency-Key": "req-1"}, board, {"input": "something else"})
+    assert reused.status_code == 422 and reused.json()["error"] == "idempotency_key_reused"
+    status = (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()
+    assert status["pending_events"] == 1
+
+
 async def test_dedupe_keeps_one_row_per_id_or_content_across_pushes(client, auth):
     board = await _board(client, auth)
     await _push(client, auth, board, {"rows": [{"id": "t-1", "input": "v1"}, {"input": "same", "output": "o"}]})

@@ -212,8 +212,35 @@ async def test_a_labeler_url_inside_the_network_is_refused(client, auth, upstrea
         "labeler_provider": "Custom", "labeler_url": upstream.model_url("upper")})
     deps.settings.allow_private_urls = False  # as in production
     refused = await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)
-    assert refused.status_code == 409 and "inside the network" in refused.json()["message"]
+    assert refused.status_code == 409 and "The URL is not allowed or cannot be reached." in refused.json()["message"]
     assert upstream.calls["upper"] == 0
+
+
+async def test_auto_labels_with_nothing_to_label_answer_zero_labelled_without_asking_a_labeler(client, auth, upstream):
+    rows = [{"id": "a", "input": "q\nalpha", "expected": "ALPHA"}, {"id": "b", "input": "q\nbeta"}]
+    board = await _push_board(client, auth, rows, eval_metadata={
+        "labeler_provider": "Custom", "labeler_url": upstream.model_url("upper")})
+    assert (await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)).json()["labeled"] == 1
+    # No labeler can be reached any more (no OpenRouter key for the default one), and none is needed.
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"eval_metadata": {}})
+    answer = await client.post(f"/v1/leaderboard/{board}/dataset/auto-labels", headers=auth)
+    assert answer.status_code == 200, answer.text
+    assert {k: answer.json()[k] for k in ("rows", "labeled", "already_labeled", "failed", "labels")} == \
+        {"rows": 1, "labeled": 0, "already_labeled": 1, "failed": 0, "labels": 1}
+    answered = await _push_board(client, auth, [{"input": "q\nalpha", "expected": "ALPHA"}])
+    answer = await client.post(f"/v1/leaderboard/{answered}/dataset/auto-labels", headers=auth)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["rows"], answer.json()["labeled"], answer.json()["labels"]) == (0, 0, 0)
+    assert upstream.calls["upper"] == 1
+
+
+async def test_auto_labels_are_a_conflict_without_a_dataset_or_a_reachable_labeler(client, auth):
+    no_dataset = await _push_board(client, auth, [])
+    refused = await client.post(f"/v1/leaderboard/{no_dataset}/dataset/auto-labels", headers=auth)
+    assert refused.status_code == 409 and refused.json()["error"] == "labels_unavailable"
+    unanswered = await _push_board(client, auth, [{"input": "q\nbeta"}])  # the default labeler has no key here
+    refused = await client.post(f"/v1/leaderboard/{unanswered}/dataset/auto-labels", headers=auth)
+    assert refused.status_code == 409 and refused.json()["error"] == "labels_unavailable"
 
 
 async def test_improve_dataset_consolidates_labels_and_drops_repeats(client, auth, upstream, worker):

@@ -44,6 +44,37 @@ async def test_bad_counts_and_cadences_are_422(client, auth, bad):
     assert response.status_code == 422
 
 
+CAMEL = {"version": 2, "triggers": {
+    "newData": {"enabled": True, "checkCadence": "WEEKLY", "everyNewEvents": 10},
+    "modelVersion": {"enabled": True, "cadence": "MONTHLY"},
+    "cron": {"enabled": True, "preset": "DAILY", "timezone": "Europe/Paris"}},
+    "dataset": {"mode": "LIMIT", "limit": {"auto": False, "rows": 50, "algorithm": "RANDOM", "seed": 7}}}
+SNAKE = {"version": 2, "triggers": {
+    "new_data": {"enabled": True, "check_cadence": "WEEKLY", "every_new_events": 10},
+    "model_version": {"enabled": True, "cadence": "MONTHLY"},
+    "cron": {"enabled": True, "preset": "DAILY", "timezone": "Europe/Paris"}},
+    "dataset": {"mode": "LIMIT", "limit": {"auto": False, "rows": 50, "algorithm": "RANDOM", "seed": 7}}}
+
+
+@pytest.mark.parametrize("body", [{"schedule": CAMEL}, CAMEL, {"schedule": SNAKE}],
+                         ids=["camel-case", "bare-camel-case-file", "snake-case"])
+async def test_schedule_keys_are_read_in_either_case_and_stored_in_snake_case(client, auth, deps, body):
+    board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=auth)).json()["leaderboard"]["id"]
+    response = await client.patch(f"/api/leaderboards/{board}", headers=auth, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["leaderboard"]["schedule"] == SNAKE
+    stored = (await deps.documents.get("leaderboards", board)).data
+    assert stored["schedule"] == SNAKE
+    assert set(stored["schedule_due"]) == {"cron", "new_data", "model_version"}  # every trigger was understood
+
+
+async def test_a_new_leaderboard_takes_a_camel_case_schedule(client, auth):
+    created = await client.post("/api/leaderboards", json=push_leaderboard(schedule=CAMEL), headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["leaderboard"]["schedule"] == SNAKE
+    assert created.json()["leaderboard"]["schedule_next_due_at"] is not None
+
+
 async def test_the_detail_shows_when_the_cron_next_fires(client, auth, clock):
     board = await _scheduled(client, auth)  # clock: Saturday 2026-03-14 09:00 UTC
     detail = (await client.get(f"/api/leaderboards/{board}", headers=auth)).json()["leaderboard"]

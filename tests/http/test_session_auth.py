@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 
 import jwt
 import pytest
@@ -163,16 +164,47 @@ async def test_an_unreachable_jwks_is_a_503_not_a_hang(client, deps, acme):
     assert answer.status_code == 503 and answer.json()["error"] == "unavailable"
 
 
-async def test_a_pending_invite_joins_on_first_session_use(client, deps, tenants, acme):
+async def test_a_pending_invite_joins_only_when_the_invitee_accepts_it(client, deps, tenants, acme):
     owner = hs256(deps)
     invited = await client.post(MEMBERS, headers=owner, json={"email": "New.Person@Example.com", "role": "admin"})
     assert invited.status_code == 201 and invited.json()["email"] == "new.person@example.com"
     newcomer = hs256(deps, email="new.person@example.com", sub="supabase-user-42")
+    assert (await client.get(MEMBERS, headers=newcomer)).json()["error"] == "no_workspace"  # not yet a member
+    me = (await client.get("/api/me", headers=newcomer)).json()
+    assert me["workspaces"] == [] and [(i["id"], i["role"]) for i in me["invites"]] == [(invited.json()["id"], "admin")]
+    joined = await client.post(f"/api/me/invites/{invited.json()['id']}/accept", headers=newcomer)
+    assert joined.status_code == 200 and joined.json() == {"workspace_id": acme, "name": "acme", "role": "admin"}
     view = (await client.get(MEMBERS, headers=newcomer)).json()
     assert ("new.person@example.com", "admin", "supabase-user-42") in {
         (m["email"], m["role"], m["user_id"]) for m in view["members"]}
     assert view["invites"] == []
     assert (await client.get("/api/tokens", headers=newcomer)).status_code == 200  # admins manage tokens
+
+
+async def test_an_invite_from_another_workspace_changes_nothing_until_answered(client, deps, tenants, acme):
+    # The finding: an admin of beta invites acme's owner, who used to be pulled into beta.
+    acme_owner = hs256(deps)
+    beta_admin = await tenants.session("beta", "admin")
+    invited = (await client.post(MEMBERS, headers=beta_admin, json={"email": "owner@acme.example"})).json()
+    assert (await client.get(MEMBERS, headers=acme_owner)).status_code == 200  # still one workspace, no header
+    beta_view = (await client.get(MEMBERS, headers=beta_admin)).json()
+    assert dev_user_id("owner@acme.example") not in {m["user_id"] for m in beta_view["members"]}
+    other = hs256(deps, email="someone@else.example", sub="someone")
+    assert (await client.post(f"/api/me/invites/{invited['id']}/accept", headers=other)).status_code == 404
+    declined = await client.post(f"/api/me/invites/{invited['id']}/decline", headers=acme_owner)
+    assert declined.status_code == 200 and (await client.get("/api/me", headers=acme_owner)).json()["invites"] == []
+    assert (await client.get(MEMBERS, headers=beta_admin)).json()["invites"] == []
+
+
+async def test_a_member_leaves_a_workspace_and_the_last_owner_cannot(client, deps, tenants, acme):
+    owner = hs256(deps)
+    member = await tenants.session("acme", "member", email="leaver@acme.example")
+    left = await client.post(f"/api/me/workspaces/{acme}/leave", headers=member)
+    assert left.status_code == 200 and left.json()["kind"] == "member"
+    assert (await client.get(MEMBERS, headers=member)).status_code == 404  # the workspace it names is not theirs
+    stay = await client.post(f"/api/me/workspaces/{acme}/leave", headers=owner)
+    assert stay.status_code == 409 and stay.json()["error"] == "last_owner"
+    assert (await client.post(f"/api/me/workspaces/{uuid.uuid4()}/leave", headers=owner)).status_code == 404
 
 
 async def test_invites_and_removals_follow_the_role_rules(client, deps, tenants, acme):
@@ -229,7 +261,9 @@ async def test_invites_lapse_after_two_weeks_and_can_be_renewed(client, deps, cl
     clock.advance(days=1)
     assert [i["email"] for i in (await client.get(MEMBERS, headers=owner)).json()["invites"]] == ["idle@acme.example"]
     late = hs256(deps, email="late@acme.example", sub="late-user")
-    assert (await client.get(MEMBERS, headers=late)).json()["error"] == "no_workspace"  # the lapsed one is gone
+    assert (await client.get("/api/me", headers=late)).json()["invites"] == []  # the lapsed one is not offered
+    assert (await client.post(f"/api/me/invites/{first['id']}/accept", headers=late)).status_code == 404
     renewed = await client.post(MEMBERS, headers=owner, json={"email": "late@acme.example"})
     assert renewed.status_code == 201 and renewed.json()["expires_at"] > first["expires_at"]
+    assert (await client.post(f"/api/me/invites/{renewed.json()['id']}/accept", headers=late)).status_code == 200
     assert (await client.get(MEMBERS, headers=late)).status_code == 200  # and it is taken up

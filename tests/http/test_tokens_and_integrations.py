@@ -47,6 +47,21 @@ async def test_tokens_are_listed_without_secrets_and_revoked_at_once(client, ten
     assert (await client.get("/api/tokens", headers=admin)).json()["count"] == 0
 
 
+async def test_removing_a_member_revokes_the_tokens_they_created_and_lists_show_the_creator(client, tenants):
+    owner = await tenants.session("acme", "owner")
+    admin = await tenants.session("acme", "admin", email="leaving@acme.example")
+    theirs = (await client.post("/api/tokens", headers=admin, json={"name": "theirs"})).json()
+    mine = (await client.post("/api/tokens", headers=owner, json={"name": "mine"})).json()
+    listed = {t["name"]: t["created_by"] for t in (await client.get("/api/tokens", headers=owner)).json()["data"]}
+    assert listed["theirs"] != listed["mine"] and listed["theirs"] and listed["mine"]
+    removed = await client.request("DELETE", "/api/invite-user", headers=owner, json={"email": "leaving@acme.example"})
+    assert removed.status_code == 200 and removed.json()["tokens_revoked"] == 1
+    assert (await client.get("/api/leaderboards", headers={"Authorization": f"Bearer {theirs['token']}"})).status_code \
+        == 401
+    assert (await client.get("/api/leaderboards", headers={"Authorization": f"Bearer {mine['token']}"})).status_code \
+        == 200
+
+
 async def test_last_used_is_refreshed_at_most_once_a_minute(client, tenants, clock):
     admin = await tenants.session("acme", "admin")
     token = (await client.post("/api/tokens", headers=admin, json={"name": "x"})).json()["token"]

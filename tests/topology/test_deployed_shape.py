@@ -191,6 +191,9 @@ def test_run_due_called_three_times_at_once_starts_the_due_run_once(topology, ap
 def test_a_signed_supabase_session_reaches_the_session_family(topology, supabase):
     drgero(topology, "invite", "create", "--workspace", "session-team", "--email", "founder@example.com")
     session = {"Authorization": f"Bearer {supabase.session('founder@example.com')}"}
+    [invite] = httpx.get(f"{topology.url}/api/me", headers=session, timeout=30).json()["invites"]
+    assert httpx.post(f"{topology.url}/api/me/invites/{invite['id']}/accept", headers=session,
+                      timeout=30).json()["role"] == "owner"
     members = httpx.get(f"{topology.url}/api/invite-user", headers=session, timeout=30)
     assert members.status_code == 200, members.text
     assert [(m["email"], m["role"]) for m in members.json()["members"]] == [("founder@example.com", "owner")]

@@ -22,25 +22,9 @@ from shared.services.workspaces import create_workspace
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.runs import Runs
 from tests.contract.gcp_backends import gcp_documents
+from tests.faults import HoldingFirstSave
 
 SLOW = contextvars.ContextVar("slow", default=False)
-
-
-class HoldingSlowSave:
-    """Documents whose first version-checked save by the slow writer waits until released."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.held, self.release, self.holding = inner, asyncio.Event(), asyncio.Event(), True
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def update(self, collection, doc_id, changes, *, if_version=None):
-        if if_version is not None and SLOW.get() and self.holding:
-            self.holding = False
-            self.held.set()
-            await self.release.wait()
-        return await self.inner.update(collection, doc_id, changes, if_version=if_version)
 
 
 @pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
@@ -58,7 +42,7 @@ async def test_a_patch_and_a_ranking_write_at_once_both_land(backend, slow):
     run = await Runs(backend.documents).create(Run(
         id=backend.ids.new_id(), workspace_id=workspace.id, leaderboard_id=board.id, status="running",
         eval_type="exact", candidate_ids=[], candidates=[], rows=0, chunks=0, created_at="2026-01-01T00:00:00Z"))
-    deps = dataclasses.replace(backend, documents=HoldingSlowSave(backend.documents))
+    deps = dataclasses.replace(backend, documents=HoldingFirstSave(backend.documents, lambda _: SLOW.get()))
 
     async def patch() -> None:
         SLOW.set(slow == "patch")

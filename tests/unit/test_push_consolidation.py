@@ -19,7 +19,7 @@ import pytest
 from shared.adapters.local_queue import LocalQueue
 from shared.ports import Deps, Query
 from shared.schemas.leaderboards import LeaderboardCreate
-from shared.services import push_datasets
+from shared.services import push_datasets, push_quota
 from shared.services.consolidation import consolidate, read_dataset
 from shared.services.leaderboards import create_leaderboard
 from shared.services.workspaces import create_workspace
@@ -117,3 +117,41 @@ async def test_concurrent_pushers_accept_exactly_the_daily_limit(backend: Deps):
     await consolidate(backend, board)
     assert len(await _rows(backend, board.id)) == limit
     assert (await Leaderboards(backend.documents).get(board.id)).daily_event_limit == limit
+
+
+@pytest.mark.parametrize("after_write", [False, True], ids=["dies-before-a-write", "dies-after-a-write"])
+async def test_a_push_dying_at_any_write_leaves_quota_equal_to_stored_rows(backend: Deps, after_write: bool):
+    """The process dies at each write of a push (quota and batch, then the consolidation request);
+    the client retries with its Idempotency-Key, and the used quota always equals the stored rows."""
+    board = await _push_board(backend, dedupe=False, consolidate_every_events=1)
+    sent: list[str] = []
+    crash_points = 0
+    for writes_before_crash in range(10):
+        rows = [f"push {writes_before_crash} row {n}" for n in range(3)]
+        body, key = {"rows": [{"input": text} for text in rows]}, f"key-{writes_before_crash}"
+        budget = Budget(writes_before_crash)
+        dying = dataclasses.replace(backend, documents=Crashing(backend.documents, budget, after_write),
+                                    queue=Crashing(backend.queue, budget, after_write))
+        try:
+            await push_datasets.push(dying, board.workspace_id, board.id, body, idempotency_key=key)
+        except Crash:
+            crash_points += 1
+            await _assert_quota_matches_stored_rows(backend, board.id)
+            answer, _ = await push_datasets.push(backend, board.workspace_id, board.id, body, idempotency_key=key)
+            assert answer["accepted_rows"] == 3  # the retry (or its replay) accepted them, once
+            sent += rows
+            await _assert_quota_matches_stored_rows(backend, board.id)
+            continue
+        sent += rows
+        break
+    assert crash_points == 2  # the transaction and the consolidation request were both interrupted
+    await consolidate(backend, board)
+    assert Counter(row["input"] for row in await _rows(backend, board.id)) == Counter(sent)
+    status = await push_datasets.status(backend, board.workspace_id, board.id)
+    assert status["quota"]["used_today"] == len(sent) == status["consolidated_rows"]
+
+
+async def _assert_quota_matches_stored_rows(deps: Deps, leaderboard_id: str) -> None:
+    stored = sum(doc.data["row_count"] for doc in await deps.documents.query(
+        Query(PushBatches.collection, where={"leaderboard_id": leaderboard_id})))
+    assert (await push_quota.usage(deps, leaderboard_id)).today == stored
