@@ -1,11 +1,13 @@
 """Run throughput: 5 candidates x 1,000 rows against a local upstream that answers in 100 ms.
 
-The upstream is the tests' OpenAI-compatible server, in its own process. Each candidate
-keeps `candidate_concurrency` calls in flight and candidates run side by side, so the
-ideal wall time is rows x 0.1 s / C. The same rows go through promptfoo (npm) against the
-same upstream with 5 x C requests in flight overall, when promptfoo is installed in
-bench/node_modules (`npm install --prefix bench promptfoo@0.119.0`, the last release for Node 20) or at $PROMPTFOO_BIN.
-"""
+The upstream is `upstream.mjs` (Node, answering after a 100 ms timer) in its own process.
+The tests' Python server spent about 0.6 ms of CPU per call, so at 5 x 16 calls in flight it
+took a quarter of this 2-core machine from the process being measured; Node spends a
+quarter to a third of that. Each candidate keeps `candidate_concurrency` calls in flight and
+candidates run side by side, so the ideal wall time is rows x 0.1 s / C. The same rows go
+through promptfoo (npm) against the same upstream with 5 x C requests in flight overall,
+when promptfoo is installed in bench/node_modules (`npm install --prefix bench
+promptfoo@0.119.0`, the last release for Node 20) or at $PROMPTFOO_BIN."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from shared.stores.runs import Runs
 ROWS, CANDIDATES, DELAY = 1000, 5, 0.1
 CONCURRENCIES = (4, 16)
 ROOT = Path(__file__).resolve().parents[1]
+UPSTREAM = ROOT / "bench" / "upstream.mjs"
 PROMPTFOO = Path(os.environ.get("PROMPTFOO_BIN", ROOT / "bench" / "node_modules" / ".bin" / "promptfoo"))
 
 
@@ -98,7 +100,7 @@ def promptfoo_wall_time(upstream: str, concurrency: int) -> float | None:
 
 
 async def run() -> str:
-    upstream = subprocess.Popen([sys.executable, "-m", "tests.upstream", str(DELAY)], cwd=ROOT,
+    upstream = subprocess.Popen(["node", str(UPSTREAM), str(round(DELAY * 1000))], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = upstream.stdout.readline().strip()

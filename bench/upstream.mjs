@@ -1,7 +1,11 @@
-// A cheap OpenAI-compatible upstream for load benchmarks: POST .../chat/completions answers at
-// once with the last line of the last message. Node, so it costs the shared machine little CPU
-// next to the server being measured. Prints its base URL, then serves until killed.
+// A cheap OpenAI-compatible upstream for load benchmarks: POST .../chat/completions answers with
+// the last line of the last message, at once or, given `node upstream.mjs DELAY_MS`, after that
+// many milliseconds (a timer, so any number of calls wait side by side). Node, so it costs the
+// shared machine little CPU next to the server being measured. Prints its base URL, then serves
+// until killed.
 import http from 'node:http';
+
+const delayMs = Number(process.argv[2] || 0);
 
 const server = http.createServer((request, response) => {
   const chunks = [];
@@ -20,8 +24,12 @@ const server = http.createServer((request, response) => {
       choices: [{ index: 0, message: { role: 'assistant', content: last }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
     });
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-    response.end(answer);
+    const send = () => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      response.end(answer);
+    };
+    if (delayMs > 0) setTimeout(send, delayMs);
+    else send();
   });
 });
 server.keepAliveTimeout = 60000;

@@ -6,6 +6,7 @@ from functions import operator_api, resource_api, runtime_api, session_api, task
 from shared.bootstrap import build
 from shared.config import Settings
 from shared.http.family import entrypoint
+from shared.http.routes import Family
 from shared.ports import Deps
 
 FAMILIES = [
@@ -16,16 +17,17 @@ FAMILIES = [
     task_worker.FAMILY,
 ]
 
-_deps: Deps | None = None
+def process_deps(family: Family):
+    """The Deps of a process serving `family`, built from the environment on first use (not at import)."""
+    built: list[Deps] = []
 
+    async def provide() -> Deps:
+        if not built:
+            built.append(build(Settings(), cached_reads=family.cached_reads))
+        return built[0]
 
-async def process_deps() -> Deps:
-    """This process's Deps, built from the environment on first use (not at import)."""
-    global _deps
-    if _deps is None:
-        _deps = build(Settings())
-    return _deps
+    return provide
 
 
 # The functions-framework function of each family, by family name (what deploy gives as --entry-point).
-ENTRYPOINTS = {family.name: entrypoint(family, FAMILIES, process_deps) for family in FAMILIES}
+ENTRYPOINTS = {family.name: entrypoint(family, FAMILIES, process_deps(family)) for family in FAMILIES}

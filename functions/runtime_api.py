@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from functions.runtime_datasets import BOARD
 from functions.runtime_datasets import ROUTES as DATASET_ROUTES
 from shared.auth import scopes as S
+from shared.bootstrap import READ_MOSTLY
 from shared.domain.trace import Trace
 from shared.http.routes import Answer, Call, Family, Route
 from shared.schemas.common import Page
@@ -127,4 +128,5 @@ ROUTES: list[Route] = [
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
           scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[TracePublic], alt_media_types=("application/x-ndjson",)),
 ]
-FAMILY = Family("runtime_api", "Runtime v1: inference, traces and push datasets; API token or push token.", ROUTES)
+FAMILY = Family("runtime_api", "Runtime v1: inference, traces and push datasets; API token or push token.", ROUTES,
+                cached_reads=READ_MOSTLY)

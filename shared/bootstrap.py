@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from shared.adapters.read_cache import ReadCache
 from shared.auth.secrets import SecretBox
 from shared.auth.sessions import Jwks
 from shared.config import Settings
@@ -24,13 +25,27 @@ class UuidIds:
         return str(uuid.uuid4())
 
 
-def build(settings: Settings) -> Deps:
-    """Wire the embedded default or the GCP adapters, as `settings.backend` says."""
+# What a push or an inference call reads on every request and seldom changes; see ReadCache.
+READ_MOSTLY = ("api_tokens", "push_tokens", "workspaces", "leaderboards", "leaderboard_models",
+               "push_datasets", "push_quota_shards", "spend_shards")
+
+
+def build(settings: Settings, cached_reads: tuple[str, ...] = READ_MOSTLY) -> Deps:
+    """Wire the embedded default or the GCP adapters, as `settings.backend` says.
+
+    Reads of `cached_reads` go through a per-instance cache. One process serving every family
+    (the embedded server) caches them all: every write goes through that same cache, so it
+    is never stale. A deployed function caches only what its family declares.
+    """
     documents, blobs, queue = (_gcp if settings.backend == "gcp" else _embedded)(settings)
+    if settings.cache_seconds > 0 and cached_reads:
+        documents = ReadCache(documents, cached_reads, settings.cache_seconds)
     fetch = HttpFetcher()
     return Deps(
         settings=settings, documents=documents, blobs=blobs, queue=queue, clock=SystemClock(), ids=UuidIds(),
-        sealer=SecretBox(settings.encryption_key), chat=ChatClient(), fetch=fetch,
+        sealer=SecretBox(settings.encryption_key), fetch=fetch,
+        chat=ChatClient(max_connections=settings.upstream_max_connections,
+                        max_connections_per_host=settings.upstream_max_connections_per_host),
         session_keys=Jwks(settings.supabase_jwks_url, fetch) if settings.supabase_jwks_url else None,
         fine_tuner=OpenAIFineTuner(settings.fine_tune_base_url, settings.fine_tune_api_key),
     )

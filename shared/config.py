@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = 5.0
     request_read_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    # Outbound connections to model providers (one pool per process): in total, and to any one
+    # host (0: only the total applies). By Little's law the calls in flight are request rate x
+    # upstream latency, so 1,200 req/s against a provider that slows to 1 s need 1,200 connections,
+    # and one Cloud Run instance takes up to its concurrency setting of requests at once. A cap
+    # below that sheds nothing: calls queue in the process until they time out, so a slow provider
+    # becomes errors (a per-host cap of 256 collapsed at 1,200 req/s against a 200 ms upstream,
+    # 240 in flight plus bursts). Hence caps above anything one instance can take in. The real
+    # bound is file descriptors: a call in flight holds an inbound and an outbound socket, so the
+    # open-file limit (`ulimit -n`, systemd's LimitNOFILE; often 1024 by default) must exceed
+    # max_connections + upstream_max_connections plus the process's own files. Raise that limit
+    # rather than lowering these: out of descriptors, accepts and connects both fail.
+    upstream_max_connections: int = Field(4096, ge=1)
+    upstream_max_connections_per_host: int = Field(0, ge=0)
     allow_private_urls: bool = False
     # The embedded server runs the operator jobs (consolidate-due, ...) every this many
     # seconds, as Cloud Scheduler does in production; 0 turns the ticker off.
@@ -65,6 +78,11 @@ class Settings(BaseSettings):
     # Outbound checks of provider keys, and how long the OpenRouter catalog is reused.
     integration_timeout_seconds: float = 10.0
     catalog_cache_seconds: float = 600.0
+    # How long an instance may answer from memory what every request reads (tokens,
+    # leaderboards, candidates, dataset pointers, quota and spend counters). Writes through the
+    # same instance apply at once; writes through another instance (another function, the CLI)
+    # are seen within this many seconds. 0 reads the store every time.
+    cache_seconds: float = Field(2.0, ge=0, le=60)
     # Fine-tuning backend speaking the OpenAI files + fine_tuning jobs wire format; fine-tuned
     # models are then called at the serving URL (the same base URL unless set).
     fine_tune_base_url: str = "https://api.openai.com/v1"

@@ -4,6 +4,12 @@ At-least-once: a task is retried with exponential backoff until its handler retu
 raises PermanentTaskError, or runs out of attempts; tasks that were running when the
 process died run again on the next start. Names dedupe enqueues for an hour after a
 task finishes, like Cloud Tasks' tombstones.
+
+Commits go to SQLite's write-ahead log without an fsync each (synchronous=NORMAL, as in
+the document store): a killed process loses no task, and only an OS crash or power cut
+can take back the last moments' commits, in both databases alike. An fsync per commit
+cost about 4 ms here, three per task (queued, claimed, finished), all blocking the event
+loop that the tasks' own calls share.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class LocalQueue:
             private_sqlite_database(Path(path))
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
         self._workers, self._max_attempts = workers, max_attempts

@@ -6,12 +6,18 @@ mean on the same resample. A candidate is tied with the leader when the 95% inte
 (leader - candidate) over the resamples includes zero. A row a candidate failed counts
 as score 0 for it; rows no candidate could be scored on (e.g. exact match without an
 expected answer) are left out.
-"""
+
+Ranking is the last step of a run, so its time adds to every run's: the bootstrap does its
+per-row work in C (random bytes, itemgetter, sum) instead of a Python loop per row."""
 
 from __future__ import annotations
 
 import random
+import sys
+from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from statistics import fmean
 
 BOOTSTRAP_SAMPLES = 1000
@@ -91,10 +97,26 @@ def _bootstrap(matrix: dict[str, list[float]], n: int) -> dict[str, list[float]]
     if n == 0:
         return means
     for _ in range(BOOTSTRAP_SAMPLES):
-        sample = [rng.randrange(n) for _ in range(n)]
+        pick = _resample(rng, n)
         for cid, values in matrix.items():
-            means[cid].append(sum(values[i] for i in sample) / n)
+            means[cid].append(sum(pick(values)) / n)
     return means
+
+
+def _resample(rng: random.Random, n: int) -> Callable[[list[float]], tuple[float, ...]]:
+    """Picks n of n rows drawn uniformly with replacement, the same rows from any candidate's scores.
+
+    Each draw is a random word modulo n, so a row's chance is off by under n / 2**32 of itself
+    (32-bit words, below 65,536 rows) or n / 2**64: far below what 1,000 resamples resolve.
+    Words are read little-endian on every platform, so a seed gives the same ranking anywhere.
+    """
+    words = array("I" if n < 1 << 16 else "Q")
+    words.frombytes(rng.randbytes(words.itemsize * n))
+    if sys.byteorder == "big":
+        words.byteswap()
+    if n == 1:
+        return lambda values: (values[0],)
+    return itemgetter(*map(n.__rmod__, words))
 
 
 def _tied(leader: list[float], other: list[float]) -> bool:

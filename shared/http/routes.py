@@ -91,8 +91,14 @@ class Route:
 
 @dataclass(frozen=True, eq=False)
 class Family:
-    """A named route table, served as one Cloud Run function."""
+    """A named route table, served as one Cloud Run function.
+
+    `cached_reads` names the collections the deployed function may answer from its instance's
+    read cache (see shared.adapters.read_cache): the hot path's own reads, never what a reader
+    of this family expects to see the moment another function changed it.
+    """
 
     name: str
     description: str
     routes: list[Route]
+    cached_reads: tuple[str, ...] = ()

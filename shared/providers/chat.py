@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 
 from shared.domain.urls import REFUSED_URL
 from shared.ports import (
@@ -132,9 +133,14 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _json_headers(endpoint: Endpoint) -> dict[str, str]:
+    # The body is serialized here (orjson, several times faster than aiohttp's json=).
+    return {"Content-Type": "application/json", **endpoint.headers}
+
+
 def _completion(answer: _Answer, latency_ms: float, attempts: int) -> Completion:
     try:
-        raw = json.loads(answer.body)
+        raw = orjson.loads(answer.body)
         text = _text(raw["choices"][0]["message"]["content"])
     except (ValueError, KeyError, IndexError, TypeError):
         raw, text = None, None
@@ -173,15 +179,20 @@ class ChatClient:
     """
 
     def __init__(self, retry: RetryPolicy = RetryPolicy(),
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, *,
+                 max_connections: int = 4096, max_connections_per_host: int = 0) -> None:
+        """`max_connections` caps the open upstream connections, `max_connections_per_host` those
+        to one host (0: only the total applies); see `upstream_max_connections` in the settings."""
         self._retry, self._sleep = retry, sleep
+        self._limits = max_connections, max_connections_per_host
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            connector = aiohttp.TCPConnector(limit=1024, limit_per_host=256, ttl_dns_cache=30)
+            limit, limit_per_host = self._limits
+            connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit_per_host, ttl_dns_cache=30)
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
             self._loop = loop
         return self._session
@@ -220,7 +231,7 @@ class ChatClient:
                 **{key: value for key, value in params.items() if value is not None}}
         body = {key: value for key, value in body.items() if value is not None}
         try:
-            async with self._client().post(endpoint.url, json=body, headers=endpoint.headers,
+            async with self._client().post(endpoint.url, data=orjson.dumps(body), headers=_json_headers(endpoint),
                                            timeout=self._timeout(endpoint), allow_redirects=False) as response:
                 if response.status >= 300:
                     raise _http_error(_Answer(response.status, response.headers, await response.read()))
@@ -232,7 +243,7 @@ class ChatClient:
                     if data == "[DONE]":
                         return
                     try:
-                        raw = json.loads(data)
+                        raw = orjson.loads(data)
                     except ValueError as exc:
                         raise ProviderBadResponse("a stream chunk is not JSON", provider_body=data[:BODY_EXCERPT]) from exc
                     yield _chunk(raw)
@@ -244,7 +255,7 @@ class ChatClient:
     async def _attempt(self, endpoint: Endpoint, body: dict[str, Any], attempt: int) -> Completion:
         started = time.perf_counter()
         try:
-            async with self._client().post(endpoint.url, json=body, headers=endpoint.headers,
+            async with self._client().post(endpoint.url, data=orjson.dumps(body), headers=_json_headers(endpoint),
                                            timeout=self._timeout(endpoint), allow_redirects=False) as response:
                 answer = _Answer(response.status, response.headers, await response.read())
         except TimeoutError as exc:

@@ -36,7 +36,7 @@ async def authenticate_api_token(deps: Deps, token: str) -> Principal:
         raise Unauthenticated("Expected a Dr.Gero API token (drgero_...).", code="invalid_token")
     digest = token_hash(token)
     tokens = ApiTokens(deps.documents)
-    found = await tokens.find({"token_hash": digest}, order=(), limit=1)
+    found = await tokens.find({"token_hash": digest}, order=())  # plain filter: cached per instance
     if not found or found[0].revoked_at or not same_secret(found[0].token_hash, digest):
         raise Unauthenticated("The API token is invalid or revoked.", code="invalid_token")
     record = found[0]

@@ -52,7 +52,7 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         changes["schedule"] = schedule.model_dump(mode="json", exclude_unset=True) if schedule is not None else None
         changes.update(schedules.due_fields(changes["schedule"], deps.clock.now()))
         # new_data counts rows accepted from now on, not the ones already there
-        changes["schedule_rows_seen"] = (await push_quota.usage(deps, leaderboard_id)).accepted_total
+        changes["schedule_rows_seen"] = await push_quota.accepted_total(deps, leaderboard_id)
     if changes.get("chosen_leaderboard_model_id"):
         await _check_candidate_of(deps, workspace_id, leaderboard_id, changes["chosen_leaderboard_model_id"])
     judge = {name: changes.pop(name) for name in JUDGE_FIELDS if name in changes}

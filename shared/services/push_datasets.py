@@ -61,9 +61,9 @@ async def _pointer(deps: Deps, board: Leaderboard) -> PushDataset:
 
 async def pending_events(deps: Deps, board: Leaderboard, pointer: PushDataset | None = None) -> int:
     """Rows accepted and not yet consolidated."""
-    usage = await push_quota.usage(deps, board.id)
+    accepted = await push_quota.accepted_total(deps, board.id)
     pointer = pointer or await _pointer(deps, board)
-    return max(0, usage.accepted_total - pointer.consolidated_accepted)
+    return max(0, accepted - pointer.consolidated_accepted)
 
 
 async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
@@ -83,11 +83,6 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
                        code="too_many_rows")
     digest = _digest(body)
     batch_id = _batch_id(board, digest, idempotency_key)
-    batches = PushBatches(deps.documents)
-    earlier = await batches.get(batch_id)
-    if earlier is not None:
-        return _replay(earlier, digest), True
-
     now = iso(deps.clock.now())
     rows, rejections = _normalized(raws, now, board.dedupe)
     pointer = await _pointer(deps, board)
@@ -99,11 +94,9 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
     limits = push_quota.Limits(board.daily_event_limit, board.monthly_event_limit)
     periods = push_quota.periods(deps)
 
-    async def store(tx: Transaction) -> tuple[Data, bool]:
-        # Run again on contention, so it only reads and writes through `tx`.
-        stored = await tx.get(PushBatches.collection, batch_id)
-        if stored is not None:
-            return _replay(batches.load(stored), digest), True
+    async def store(tx: Transaction) -> Data:
+        # Run again on contention, so it only reads and writes through `tx`. A batch id that
+        # is taken (a retry, or a deduplicated replay) fails the whole commit, quota included.
         granted = await push_quota.take(tx, workspace_id, leaderboard_id, len(rows), limits, periods)
         kept, refused = _refuse_beyond(rows, granted, "quota_exceeded",
                                        "The daily or monthly event limit is reached.", rejections)
@@ -112,20 +105,23 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
             tx.create(PushBatches.collection, batch_id, PushBatch(
                 id=batch_id, workspace_id=workspace_id, leaderboard_id=leaderboard_id, created_at=now,
                 row_count=len(kept), rows=[row for _, row in kept], response=response, body_digest=digest).stored())
-        return response, False
+        return response
 
     try:
-        response, replay = await deps.documents.run_transaction(store)
+        response = await deps.documents.run_transaction(store)
     except AlreadyExists:
-        # The same request raced itself and the other copy committed first.
-        stored = await batches.get(batch_id)
-        if stored is None:
+        earlier = await PushBatches(deps.documents).get(batch_id)
+        if earlier is None:
             raise
-        return _replay(stored, digest), True
-    if not replay and response["accepted_rows"] and response["consolidation"]["should_consolidate"] \
-            and board.consolidates_automatically:
+        return _replay(earlier, digest), True
+    if not response["accepted_rows"] and (idempotency_key or board.dedupe):
+        # Nothing fit this time, which is no reason to refuse a retry of a push that was stored.
+        earlier = await PushBatches(deps.documents).get(batch_id)
+        if earlier is not None:
+            return _replay(earlier, digest), True
+    if response["accepted_rows"] and response["consolidation"]["should_consolidate"] and board.consolidates_automatically:
         await _enqueue_consolidation(deps, board, pointer)
-    return response, replay
+    return response, False
 
 
 def _replay(earlier: PushBatch, digest: str) -> Data:

@@ -44,7 +44,7 @@ async def authenticate_push_token(deps: Deps, token: str) -> Principal:
     """The principal of a push token: its workspace, narrowed to its one leaderboard."""
     digest = token_hash(token)
     tokens = PushTokens(deps.documents)
-    found = await tokens.find({"token_hash": digest}, order=(), limit=1)
+    found = await tokens.find({"token_hash": digest}, order=())  # plain filter: cached per instance
     if not found or found[0].revoked_at or not same_secret(found[0].token_hash, digest):
         raise Unauthenticated("The push token is invalid or revoked.", code="invalid_token")
     record = found[0]

@@ -15,7 +15,6 @@ slow provider never holds up another. Rows are evaluated in `run_rows`.
 from __future__ import annotations
 
 import contextlib
-import json
 
 import orjson
 
@@ -70,7 +69,7 @@ async def _snapshot(deps: Deps, run: Run, board: Leaderboard) -> Run:
     # improve-dataset runs use the labels they just made, whatever the leaderboard's default
     use_labels = board.dataset_auto_labels or run.improve
     labels = await auto_labels.labels_for(deps, board.id, description) if use_labels else {}
-    size = max(deps.settings.run_chunk_rows, 4 * deps.settings.candidate_concurrency)
+    size = chunk_size(deps.settings.run_chunk_rows, deps.settings.candidate_concurrency)
     buffer: list[bytes] = []
     count = chunks = dropped = 0
     seen: set[bytes] = set()
@@ -101,6 +100,16 @@ async def _snapshot(deps: Deps, run: Run, board: Leaderboard) -> Run:
             current.status, current.started_at = "running", started_at
 
     return await Runs(deps.documents).change(run.id, started)
+
+
+def chunk_size(rows: int, concurrency: int) -> int:
+    """Rows per chunk: `rows` rounded up to whole rounds of `concurrency` calls, at least 4 rounds.
+
+    A chunk's calls drain to none in flight before the next chunk starts, so a partial last
+    round leaves slots idle for a whole call: at 16 in flight, 100-row chunks take 7 rounds
+    for 6.25 rounds of work, 12% more time per row than 112-row chunks in the same 7 rounds.
+    """
+    return max(-(-rows // concurrency), 4) * concurrency
 
 
 async def _queue_chunk(deps: Deps, run_id: str, candidate_id: str, chunk: int) -> None:
@@ -141,7 +150,7 @@ async def _jsonl(deps: Deps, key: str, *, required: bool = True) -> list[Data] |
         if required:
             raise
         return None
-    return [json.loads(line) for line in data.splitlines() if line.strip()]
+    return [orjson.loads(line) for line in data.splitlines() if line.strip()]
 
 
 async def _results(deps: Deps, run: Run, candidate_id: str, chunk: int) -> list[Data]:

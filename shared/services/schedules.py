@@ -151,7 +151,7 @@ async def _fire(deps: Deps, board: Leaderboard, trigger: str, entry: Data, chang
             return {**entry, "run_id": None, "status": "skipped", "reason": "no candidate has a new version"}
         looked["schedule_model_versions"] = changes.pop("schedule_model_versions")
     if trigger == "new_data":
-        accepted = (await push_quota.usage(deps, board.id)).accepted_total
+        accepted = await push_quota.accepted_total(deps, board.id)
         fresh = accepted - board.schedule_rows_seen
         wanted = Schedule.model_validate(board.schedule).triggers.new_data.every_new_events
         if fresh < wanted:

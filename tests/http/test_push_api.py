@@ -168,6 +168,17 @@ async def test_retries_with_an_idempotency_key_are_accepted_once(client, auth):
     assert other.json()["pending_events"] == 4  # dedupe is off: a new key is a new batch
 
 
+async def test_a_retry_is_replayed_even_once_the_quota_is_spent(client, auth):
+    board = await _board(client, auth, dedupe=False, daily_event_limit=2)
+    body = {"rows": [{"input": "a"}, {"input": "b"}]}
+    first = await _push(client, {**auth, "Idempotency-Key": "req-1"}, board, body)
+    again = await _push(client, {**auth, "Idempotency-Key": "req-1"}, board, body)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and first.json()["accepted_rows"] == 2
+    fresh = await _push(client, {**auth, "Idempotency-Key": "req-2"}, board, body)
+    assert fresh.json()["status"] == "rejected"  # a new key finds the quota spent
+
+
 async def test_reusing_an_idempotency_key_for_other_rows_is_refused_not_silently_dropped(client, auth):
     board = await _board(client, auth, dedupe=False)
     await _push(client, {**auth, "Idempotency-Key": "req-1"}, board, {"input": "first"})

@@ -1,4 +1,5 @@
-"""The chat client against a real local HTTP server that answers from a script."""
+"""The chat client against real local HTTP servers: one answering from a script, one counting
+the calls that reach it at once."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 import socket
 
 import pytest
+from aiohttp import web
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shared.bootstrap import build
+from shared.config import Settings
 from shared.domain.platforms import auth_headers, openrouter_headers
 from shared.ports import (
     Endpoint,
@@ -169,3 +173,76 @@ async def test_a_closed_port_is_a_connection_error(client):
 
 def test_rate_limits_are_retryable_and_auth_errors_are_not():
     assert ProviderRateLimited.retryable and not ProviderAuthError.retryable
+
+
+class Gate:
+    """An upstream that holds each request until `release_at` are held, or until none has
+    arrived for `quiet` seconds, then answers all held ones; it records the most held at once."""
+
+    def __init__(self, release_at: int, quiet: float) -> None:
+        self.release_at, self.quiet = release_at, quiet
+        self.held: list[asyncio.Future] = []
+        self.most = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _release(self) -> None:
+        for waiter in self.held:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.held = []
+
+    async def answer(self, request: web.Request) -> web.Response:
+        await request.read()
+        waiter = asyncio.get_running_loop().create_future()
+        self.held.append(waiter)
+        self.most = max(self.most, len(self.held))
+        if self._timer:
+            self._timer.cancel()
+        if len(self.held) >= self.release_at:
+            self._release()
+        else:
+            self._timer = asyncio.get_running_loop().call_later(self.quiet, self._release)
+        await waiter
+        return web.json_response(OK)
+
+
+async def _most_in_flight(settings: Settings, calls: int, release_at: int, quiet: float) -> int:
+    gate = Gate(release_at, quiet)
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", gate.answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
+    await site.start()
+    port = runner.addresses[0][1]
+    chat = build(settings).chat
+    try:
+        endpoint = Endpoint(f"http://127.0.0.1:{port}/v1", "m-1", timeout_seconds=10)
+        done = await asyncio.wait_for(asyncio.gather(*(chat.complete(endpoint, []) for _ in range(calls))), 10)
+        assert [completion.text for completion in done] == ["hi"] * calls
+        return gate.most
+    finally:
+        await chat.aclose()
+        await runner.cleanup()
+
+
+async def test_the_connection_limits_are_settings_that_reach_the_connector(monkeypatch, tmp_path):
+    monkeypatch.setenv("DRGERO_UPSTREAM_MAX_CONNECTIONS", "3000")
+    monkeypatch.setenv("DRGERO_UPSTREAM_MAX_CONNECTIONS_PER_HOST", "700")
+    chat = build(Settings(_env_file=None, data_dir=tmp_path)).chat
+    try:
+        connector = chat._client().connector
+        assert (connector.limit, connector.limit_per_host) == (3000, 700)
+    finally:
+        await chat.aclose()
+
+
+async def test_by_default_more_than_256_calls_to_one_host_are_in_flight_at_once(tmp_path):
+    # 256 per host was the old fixed cap: 1,200 req/s against a 200 ms upstream then collapsed.
+    assert await _most_in_flight(Settings(_env_file=None, data_dir=tmp_path), 300, release_at=300, quiet=2) == 300
+
+
+async def test_the_per_host_cap_bounds_the_calls_in_flight(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path, upstream_max_connections_per_host=50)
+    # Held until a 51st arrives, which it must not while 50 are open: each 50 go after a quiet spell.
+    assert await _most_in_flight(settings, 300, release_at=51, quiet=0.25) == 50

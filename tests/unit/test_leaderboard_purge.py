@@ -105,7 +105,7 @@ async def _populated(deps: Deps, upstream, name: str) -> Board:
 
 async def _collections(deps: Deps) -> list[str]:
     """Every collection the store holds, whatever wrote it."""
-    documents = deps.documents
+    documents = getattr(deps.documents, "inner", deps.documents)  # behind the read cache, if any
     if isinstance(documents, SqliteDocuments):
         return [row[0] for row in documents._db.execute("SELECT DISTINCT collection FROM documents")]
     prefix = documents._prefix
