@@ -43,7 +43,7 @@ def _digest(body: Any) -> str:
                           ).hexdigest()
 
 
-def _batch_id(board: Leaderboard, digest: str, idempotency_key: str | None) -> str:
+def _batch_id(board: Leaderboard, digest: str | None, idempotency_key: str | None) -> str:
     """Retries must land on the same batch: by Idempotency-Key, or by content when deduping."""
     if idempotency_key:
         return str(uuid.uuid5(BATCH_IDS, f"{board.id}\x00key\x00{idempotency_key}"))
@@ -81,7 +81,9 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
     if len(raws) > MAX_ROWS_PER_REQUEST:
         raise TooLarge(f"A push carries at most {MAX_ROWS_PER_REQUEST} rows; this one has {len(raws)}.",
                        code="too_many_rows")
-    digest = _digest(body)
+    # Only a deterministic batch id can be pushed twice, so only then is the body's digest kept
+    # to tell a retry from a different body under the same key.
+    digest = _digest(body) if idempotency_key or board.dedupe else None
     batch_id = _batch_id(board, digest, idempotency_key)
     now = iso(deps.clock.now())
     rows, rejections = _normalized(raws, now, board.dedupe)
@@ -124,7 +126,7 @@ async def push(deps: Deps, workspace_id: str, leaderboard_id: str, body: Any,
     return response, False
 
 
-def _replay(earlier: PushBatch, digest: str) -> Data:
+def _replay(earlier: PushBatch, digest: str | None) -> Data:
     """The stored answer to the push this one repeats, if it really repeats it."""
     if earlier.body_digest not in (None, digest):
         raise InvalidInput("This Idempotency-Key was used for a different body; use a new key for new rows.",
