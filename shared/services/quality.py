@@ -132,8 +132,11 @@ def _point(day: str, totals: Data) -> Data:
 
 
 def interval(buckets: dict[str, int]) -> list[float] | None:
-    """The 95% interval of the mean of the scores a histogram holds (bucket = score x 100)."""
-    values = [(int(bucket) / 100, n) for bucket, n in buckets.items() if n > 0]
+    """The 95% interval of the mean of the scores a histogram holds (bucket = score x 100).
+
+    The bootstrap resamples the scores in ascending order, so a day's interval does not
+    depend on the order its shards were read in."""
+    values = sorted((int(bucket) / 100, n) for bucket, n in buckets.items() if n > 0)
     count = sum(n for _, n in values)
     if count == 0:
         return None
