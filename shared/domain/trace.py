@@ -40,6 +40,11 @@ class Trace(Aggregate):
         self.failures.append({"candidate_id": candidate_id, "name": name, "reason": reason, "detail": detail})
         self.error = f"{name}: {detail}"
 
+    @property
+    def judged_model(self) -> str | None:
+        """The candidate whose live quality the trace speaks for: the one that answered, else the first tried."""
+        return self.candidate_id or (self.attempted[0] if self.attempted else None)
+
     def answered_by(self, candidate_id: str, name: str) -> None:
         self.candidate_id, self.model, self.error = candidate_id, name, None
         self.fallback = len(self.attempted) > 1

@@ -65,8 +65,8 @@ async def score_task(deps: Deps, payload: Data) -> None:
         return
     verdict = await _verdict(deps, board, trace)
     recorded = await quality.record(deps, trace.id, verdict)
-    if recorded is not None and verdict["status"] == "scored" and recorded.candidate_id:
-        await quality_loop.look(deps, board.id, recorded.candidate_id)
+    if recorded is not None and verdict["status"] == "scored" and recorded.judged_model:
+        await quality_loop.look(deps, board.id, recorded.judged_model)
 
 
 async def _verdict(deps: Deps, board: Leaderboard, trace: Trace) -> Data:

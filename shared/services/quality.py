@@ -11,7 +11,8 @@ and period, like the spend counters, so concurrent scoring tasks rarely meet on 
 - Hour shards (`quality_hours`) hold the count and sum; they serve the quality_drop
   trigger's window (window_hours x SHARDS documents).
 
-Days and hours are those of the trace's `created_at` (when the traffic was served), UTC.
+Days and hours are those of the trace's `created_at` (when the traffic was served), UTC; a
+score counts for the candidate that answered, or for the first one tried when none did.
 The mean is exact (sum / count); the 95% interval is the ranking's seeded bootstrap over
 the histogram's values up to BOOTSTRAP_MAX scores a day, a normal approximation beyond
 (where the two agree to well under 0.01).
@@ -65,13 +66,14 @@ async def record(deps: Deps, trace_id: str, verdict: Data) -> Trace | None:
             return None  # a redelivered task: the first delivery recorded it
         trace.online_eval = verdict
         writes: list[Callable[[], None]] = []
-        if verdict["status"] == "scored" and trace.candidate_id:
+        model = trace.judged_model
+        if verdict["status"] == "scored" and model:
             base = {"workspace_id": trace.workspace_id, "leaderboard_id": trace.leaderboard_id,
-                    "candidate_id": trace.candidate_id}
+                    "candidate_id": model}
             score = float(verdict["score"])
             for collection, key, period in ((DAYS, "day", day_of(trace.created_at)),
                                             (HOURS, "hour", hour_of(trace.created_at))):
-                shard_id = f"{trace.leaderboard_id}.{trace.candidate_id}.{period}.{shard}"
+                shard_id = f"{trace.leaderboard_id}.{model}.{period}.{shard}"
                 found = await tx.get(collection, shard_id)
                 data = dict(found.data) if found else {**base, key: period, "count": 0, "sum": 0.0}
                 data["count"] += 1

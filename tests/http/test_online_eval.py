@@ -128,7 +128,7 @@ async def test_conditions_decide_which_traces_are_scored(client, auth, upstream,
 
 
 async def test_failed_calls_score_zero_when_their_status_is_selected(client, auth, upstream, worker):
-    board, _ = await _board(client, auth, upstream, behaviour="fail")
+    board, model = await _board(client, auth, upstream, behaviour="fail")
     await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"online_eval": {
         "sample_rate": 1, "conditions": {"status": ["error"]}}})
     response = await client.post(f"/v1/leaderboard/{board}/inference", headers=auth, json={"input": "q"})
@@ -136,6 +136,9 @@ async def test_failed_calls_score_zero_when_their_status_is_selected(client, aut
     await worker.drain(timeout=60)
     [trace] = await _traces(client, auth, board)
     assert trace["online_eval"]["score"] == 0.0 and trace["online_eval"]["evaluator"] == "none"
+    # Nobody answered: the zero counts against the model that was tried first, the chosen one.
+    [series] = (await client.get(f"/v1/leaderboard/{board}/quality", headers=auth)).json()["series"]
+    assert series["candidate_id"] == model and series["points"][0]["count"] == 1
 
 
 @pytest.mark.parametrize(("online_eval", "field"), [
