@@ -26,7 +26,8 @@ from shared.schemas.inference import (
     TracePublic,
     TraceQuery,
 )
-from shared.services import inference, spend
+from shared.schemas.online_eval import Quality, QualityQuery
+from shared.services import inference, quality, spend
 from shared.stores.leaderboards import Leaderboards
 
 
@@ -57,11 +58,14 @@ async def _server_sent(trace: Trace, chunks: AsyncIterator[dict[str, Any]]) -> A
         yield b"data: [DONE]\n\n"
 
 
-async def _traces_jsonl(pages: AsyncIterator[list[Trace]]) -> AsyncIterator[bytes]:
-    """Each trace as its public schema has it, one JSON object per line."""
+async def _traces_jsonl(pages: AsyncIterator[list[Trace]], closing: dict[str, Any] | None = None
+                        ) -> AsyncIterator[bytes]:
+    """Each trace as its public schema has it, one JSON object per line; then `closing`, when given."""
     async for page in pages:
         yield b"".join(orjson.dumps(TracePublic.model_validate(trace, from_attributes=True).model_dump(mode="json"),
                                     option=orjson.OPT_APPEND_NEWLINE) for trace in page)
+    if closing is not None:
+        yield orjson.dumps(closing, option=orjson.OPT_APPEND_NEWLINE)
 
 
 # The trace and spend are saved before any answer leaves: Cloud Run throttles the CPU once
@@ -106,13 +110,22 @@ async def list_traces(call: Call[None]) -> Any:
     filters = {"since": query.since, "until": query.until, "status": query.status, "candidate_id": query.model}
     leaderboard_id = call.path["leaderboard_id"]
     if query.format != "json":
-        await Leaderboards(call.deps.documents).get_owned(leaderboard_id, call.workspace_id)
+        board = await Leaderboards(call.deps.documents).get_owned(leaderboard_id, call.workspace_id)
+        # Read before the stream starts: an error then is still an error answer, not a cut stream.
+        closing = None if query.quality_days is None else {"quality": Quality.model_validate(
+            await quality.series(call.deps, board, query.quality_days, query.model)).model_dump(mode="json")}
         return StreamingResponse(_traces_jsonl(inference.every_trace(call.deps, call.workspace_id, leaderboard_id,
-                                                                     filters)),
+                                                                     filters), closing),
                                  media_type="application/x-ndjson")
     items, total = await inference.list_traces(call.deps, call.workspace_id, leaderboard_id, filters,
                                                query.limit, query.offset)
     return Page.of(items, total, query)
+
+
+async def live_quality(call: Call[None]) -> dict[str, Any]:
+    query: QualityQuery = call.query
+    board = await Leaderboards(call.deps.documents).get_owned(call.path["leaderboard_id"], call.workspace_id)
+    return await quality.series(call.deps, board, query.days, query.model)
 
 
 ROUTES: list[Route] = [
@@ -127,6 +140,9 @@ ROUTES: list[Route] = [
           error_bodies=((502, OpenAIError),), alt_media_types=("text/event-stream",)),
     Route("GET", f"{BOARD}/traces", list_traces, "Traces, newest first: paged JSON or streamed JSONL",
           scopes=(S.TRACES_READ,), query=TraceQuery, response=Page[TracePublic], alt_media_types=("application/x-ndjson",)),
+    Route("GET", f"{BOARD}/quality", live_quality,
+          "Daily quality of production traffic per answering model, from online evaluation (mean, 95% interval, "
+          "count)", scopes=(S.TRACES_READ,), query=QualityQuery, response=Quality),
 ]
 FAMILY = Family("runtime_api", "Runtime v1: inference, traces and push datasets; API token or push token.", ROUTES,
                 cached_reads=READ_MOSTLY)

@@ -10,6 +10,8 @@ scores 1 when the answer contains the reference (0 otherwise). Behaviours:
 - `const-<text>`: always `<text>`
 - `fail`: HTTP 500 with an OpenAI-style error body
 - `garbage`: HTTP 200 with a body that is not JSON
+- `switch-<name>`: echoes while `switches[name]` is "good" (the default), answers "no idea"
+  once a test sets it to "bad": a model whose quality drops mid-test
 - `slow`: echoes after 2 s; `trickle`: streams a long answer, one chunk every 0.2 s
 
 It also answers OpenRouter's key check (`/m/{behaviour}/v1/key`) and Hugging Face's
@@ -71,6 +73,7 @@ class Upstream:
         self.catalog: dict[str, int | dict] = {}
         self.authorization: dict[str, str] = {}  # behaviour -> the last Authorization header it got
         self.valid_keys: set[str] = set()  # what the key checks below accept
+        self.switches: dict[str, str] = {}  # `switch-<name>` behaviours: name -> "good" or "bad"
         self.url = ""
 
     def app(self) -> Starlette:
@@ -93,6 +96,8 @@ class Upstream:
                 await asyncio.sleep(2.0)
             if behaviour == "trickle":
                 return _answer("a slow stream of words " * 10, body, pause=0.2)
+            if behaviour.startswith("switch-") and self.switches.get(behaviour.removeprefix("switch-")) == "bad":
+                return _answer("no idea", body)
             if behaviour.startswith("const-"):
                 return _answer(behaviour.removeprefix("const-"), body)
             return _answer(last_line, body)

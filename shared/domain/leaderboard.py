@@ -53,6 +53,11 @@ class Leaderboard(Aggregate, PushSettings):
     schedule_rows_seen: int = 0
     schedule_model_versions: dict[str, str] | None = None
     latest_ranking: dict[str, Any] | None = None
+    # Online evaluation of production traces (shared/schemas/online_eval.py), and the
+    # quality_drop trigger's memory: when it last fired and the run it started.
+    online_eval: dict[str, Any] | None = None
+    quality_drop_fired_at: str | None = None
+    quality_drop_run_id: str | None = None
     created_at: str
     updated_at: str
     # Deletion: once `deleted_at` is set the leaderboard is missing for everyone but its purge,

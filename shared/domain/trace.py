@@ -29,10 +29,21 @@ class Trace(Aggregate):
     # Each candidate that could not answer: {candidate_id, name, reason, detail}; the detail
     # (URLs, the client library's words) is for traces:read, the reason for any caller.
     failures: list[dict[str, str]] = Field(default_factory=list)
+    # The caller's reference answer (`expected`, or `metadata.expected`): online evaluation
+    # scores such traces by exact match instead of asking a judge.
+    expected: str | None = None
+    # Online evaluation's verdict once the trace was sampled and scored (or skipped):
+    # {status, score, reasoning, evaluator, judge_model, judged_at, reason}.
+    online_eval: dict[str, Any] | None = None
 
     def failed(self, candidate_id: str, name: str, reason: str, detail: str) -> None:
         self.failures.append({"candidate_id": candidate_id, "name": name, "reason": reason, "detail": detail})
         self.error = f"{name}: {detail}"
+
+    @property
+    def judged_model(self) -> str | None:
+        """The candidate whose live quality the trace speaks for: the one that answered, else the first tried."""
+        return self.candidate_id or (self.attempted[0] if self.attempted else None)
 
     def answered_by(self, candidate_id: str, name: str) -> None:
         self.candidate_id, self.model, self.error = candidate_id, name, None

@@ -21,6 +21,8 @@ class InferenceRequest(ApiInput):
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1, le=100_000)
     metadata: dict[str, Any] | None = None
+    expected: str | None = Field(None, max_length=200_000, description="The right answer, when the caller knows "
+                                 "it: online evaluation then scores the trace by exact match.")
 
     @model_validator(mode="after")
     def _one_input(self) -> InferenceRequest:
@@ -57,6 +59,8 @@ class TraceQuery(ApiInput):
     status: Literal["ok", "error"] | None = None
     model: str | None = Field(None, max_length=100, description="Candidate (leaderboard model) id.")
     format: Literal["json", "jsonl", "ndjson"] = "json"
+    quality_days: int | None = Field(None, ge=1, le=90, description="With format=jsonl: end the export with one "
+                                     "line {\"quality\": ...}, the daily quality series of these last days.")
 
     @field_validator("since", "until")
     @classmethod
@@ -96,6 +100,10 @@ class TracePublic(ApiOutput):
     attempted: list[str]
     fallback: bool
     failures: list[CandidateFailure] = Field(default_factory=list)
+    expected: str | None = None
+    online_eval: dict[str, Any] | None = Field(None, description="Online evaluation's verdict: status (scored, "
+                                               "skipped or failed), score, reasoning, evaluator, judge_model, "
+                                               "judged_at, reason.")
     created_at: str
 
 

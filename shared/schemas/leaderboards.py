@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 from shared.domain.leaderboard import PushSettings
 from shared.schemas.candidates import CandidatePublic
 from shared.schemas.common import ApiInput, ApiOutput, normalizer
+from shared.schemas.online_eval import OnlineEval
 from shared.schemas.schedules import Schedule
 
 DatasetType = Annotated[Literal["GET", "PUSH"], BeforeValidator(normalizer(("GET", "PUSH")))]
@@ -59,6 +60,7 @@ class LeaderboardCreate(ApiInput, PushSettings):
     status: Status = "active"
     chosen_model_strategy: Strategy = "ranking_winner"
     schedule: Schedule | None = None
+    online_eval: OnlineEval | None = None
 
 
 SCHEDULE_KEYS = {"version", "triggers", "dataset"}
@@ -112,6 +114,7 @@ class LeaderboardUpdate(ApiInput):
     )
     chosen_model_strategy: Strategy | None = None
     schedule: Schedule | None = None
+    online_eval: OnlineEval | None = None
     auto_limit_size: bool | None = None
     max_samples_to_gather: int | None = Field(None, ge=1, le=1_000_000)
     daily_event_limit: int | None = Field(None, ge=1, le=10_000_000)
@@ -146,6 +149,7 @@ class LeaderboardPublic(ApiOutput):
     chosen_leaderboard_model_id: str | None
     chosen_model_strategy: str
     schedule: JsonObject | None
+    online_eval: JsonObject | None = Field(None, description="Online evaluation of production traces.")
     schedule_next_due_at: str | None = Field(None, description="When the cron trigger next fires (UTC).")
     created_at: str
     updated_at: str

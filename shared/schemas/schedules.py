@@ -70,10 +70,20 @@ class CronTrigger(_Strict):
         return self.expression if self.preset == "CUSTOM" and self.expression else PRESETS.get(self.preset, "")
 
 
+class QualityDropTrigger(_Strict):
+    """Starts a run when the chosen model's live quality (online evaluation) falls below its last ranking score."""
+
+    enabled: bool = False
+    min_samples: int = Field(50, ge=1, le=1_000_000)
+    drop: float = Field(0.1, gt=0, le=1)
+    window_hours: int = Field(24, ge=1, le=168)
+
+
 class Triggers(_Strict):
     model_version: ModelVersionTrigger = ModelVersionTrigger()
     new_data: NewDataTrigger = NewDataTrigger()
     cron: CronTrigger = CronTrigger()
+    quality_drop: QualityDropTrigger = QualityDropTrigger()
 
 
 class DatasetLimit(_Strict):

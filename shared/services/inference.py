@@ -22,7 +22,7 @@ from shared.domain.times import iso
 from shared.domain.trace import Trace
 from shared.errors import ConflictError, DomainError
 from shared.ports import Data, Deps, ProviderError, StreamChunk
-from shared.services import push_datasets, spend
+from shared.services import online_eval, push_datasets, spend
 from shared.services.endpoints import EndpointUnavailable, candidate_endpoint
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.traces import Traces
@@ -90,8 +90,12 @@ async def _begin(deps: Deps, workspace_id: str, leaderboard_id: str, body: dict[
         raise BudgetExceeded(f"This leaderboard spent ${budget.spent_usd:.4f} of its ${budget.limit_usd:.4f} "
                              "monthly budget.", budget)
     messages, text = _messages(board, body)
+    metadata = body.get("metadata") or {}
+    expected = body.get("expected")
+    if expected is None and isinstance(metadata.get("expected"), str):
+        expected = metadata["expected"]
     trace = Trace(id=deps.ids.new_id(), workspace_id=workspace_id, leaderboard_id=leaderboard_id, input=text,
-                  metadata=body.get("metadata") or {}, created_at=iso(deps.clock.now()))
+                  metadata=metadata, expected=expected, created_at=iso(deps.clock.now()))
     return board, messages, trace, budget
 
 
@@ -139,23 +143,27 @@ def _no_answer(trace: Trace) -> str:
 
 
 async def save_trace(deps: Deps, trace: Trace) -> None:
-    """Store the trace and add its cost to the month's spend, side by side (before the answer is sent)."""
+    """Store the trace and add its cost to the month's spend, side by side (before the answer is sent);
+    then push it to the dataset and queue its online evaluation when the leaderboard asks for them."""
     writes = [Traces(deps.documents).create(trace)]
     if trace.cost_usd:
         writes.append(spend.add(deps, trace.workspace_id, trace.leaderboard_id, trace.cost_usd))
     await asyncio.gather(*writes)
+    board = await Leaderboards(deps.documents).get(trace.leaderboard_id)  # cached per instance
+    if board is None:
+        return
     if trace.status == "ok":
-        await _capture(deps, trace)
+        await _capture(deps, board, trace)
+    await online_eval.queue_scoring(deps, board, trace)
 
 
-async def _capture(deps: Deps, trace: Trace) -> None:
+async def _capture(deps: Deps, board: Leaderboard, trace: Trace) -> None:
     """With `dataset_metadata.capture_traces_to_dataset` on a PUSH leaderboard, the answer becomes a pushed row.
 
     It goes through the webhook's own path (normalization, quotas, dedupe), keyed by the
     trace id so a retried save cannot push it twice.
     """
-    board = await Leaderboards(deps.documents).get(trace.leaderboard_id)
-    if board is None or not board.captures_traces:
+    if not board.captures_traces:
         return
     row = {"input": trace.input, "output": trace.output, "trace_id": trace.id, "model": trace.model,
            "latency_ms": trace.latency_ms, "cost_usd": trace.cost_usd, "source": "inference",

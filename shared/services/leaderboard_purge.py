@@ -40,6 +40,7 @@ from shared.domain.run import Run
 from shared.domain.times import iso, parse_iso
 from shared.errors import NotFoundError
 from shared.ports import Data, Deps, Query, Transaction, Unavailable
+from shared.services import quality
 from shared.services.push_quota import PUSH_QUOTA
 from shared.services.schedules import SLOTS
 from shared.services.spend import SPEND
@@ -60,7 +61,7 @@ RUN_PAGE = 50
 STALLED_PAGE = 200
 # Documents that name their leaderboard, credentials first.
 OWNED_BY_LEADERBOARD = (PushTokens.collection, Candidates.collection, PushBatches.collection, PUSH_QUOTA, SPEND,
-                        Traces.collection, Annotations.collection, SLOTS)
+                        Traces.collection, Annotations.collection, SLOTS, quality.DAYS, quality.HOURS)
 UNFINISHED = ("queued", "running", "awaiting_human")
 log = logging.getLogger(__name__)
 

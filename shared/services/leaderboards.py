@@ -19,7 +19,11 @@ RECENT_RUNS = 10
 
 async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCreate) -> Leaderboard:
     """Validate and store a new leaderboard; schedules need the schedules entitlement."""
-    fields = body.model_dump(exclude={"schedule", "eval_metadata", *JUDGE_FIELDS})
+    fields = body.model_dump(exclude={"schedule", "eval_metadata", "online_eval", *JUDGE_FIELDS})
+    if body.online_eval is not None:
+        # A new leaderboard has no candidates yet, so no model condition can name one of them.
+        _check_online_models(body.online_eval.conditions.models, set())
+        fields["online_eval"] = body.online_eval.model_dump(mode="json")
     schedule = body.schedule.model_dump(mode="json", exclude_unset=True) if body.schedule is not None else None
     if schedule is not None:
         await require_entitlement(deps, workspace_id, "schedules")
@@ -53,6 +57,12 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         changes.update(schedules.due_fields(changes["schedule"], deps.clock.now()))
         # new_data counts rows accepted from now on, not the ones already there
         changes["schedule_rows_seen"] = await push_quota.accepted_total(deps, leaderboard_id)
+    if changes.get("online_eval") is not None:
+        online = changes["online_eval"]
+        if online.conditions.models is not None:
+            candidates = await Candidates(deps.documents).of(await boards.get_owned(leaderboard_id, workspace_id))
+            _check_online_models(online.conditions.models, {c.id for c in candidates})
+        changes["online_eval"] = online.model_dump(mode="json")
     if changes.get("chosen_leaderboard_model_id"):
         await _check_candidate_of(deps, workspace_id, leaderboard_id, changes["chosen_leaderboard_model_id"])
     judge = {name: changes.pop(name) for name in JUDGE_FIELDS if name in changes}
@@ -68,6 +78,13 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         board.check(deps.settings.huggingface_base_url)
 
     return await boards.change(leaderboard_id, apply, workspace_id=workspace_id)
+
+
+def _check_online_models(models: list[str] | None, candidate_ids: set[str]) -> None:
+    unknown = [model for model in models or [] if model not in candidate_ids]
+    if unknown:
+        raise InvalidInput.field("online_eval.conditions.models",
+                                 f"not candidate models of this leaderboard: {', '.join(unknown)}")
 
 
 async def _check_candidate_of(deps: Deps, workspace_id: str, leaderboard_id: str, candidate_id: str) -> None:

@@ -69,8 +69,15 @@ async def _evaluate_row(deps: Deps, run: Run, board: Leaderboard, candidate_id: 
 
 async def _judge(deps: Deps, judge: Endpoint | None, row: Data, answer: str) -> dict[str, Any]:
     assert judge is not None
-    messages = scoring.judge_messages(row["input"], answer, row.get("expected"))
-    last_error = "the judge's replies held no score"
+    verdict, _ = await judge_answer(deps, judge, row["input"], answer, row.get("expected"))
+    return verdict
+
+
+async def judge_answer(deps: Deps, judge: Endpoint, question: str, answer: str, reference: str | None
+                       ) -> tuple[dict[str, Any], float]:
+    """({score, judge_reasoning} or {status: failed, error}, what the judge's replies cost in USD)."""
+    messages = scoring.judge_messages(question, answer, reference)
+    last_error, cost = "the judge's replies held no score", 0.0
     for _ in range(JUDGE_ATTEMPTS):
         try:
             reply = await deps.chat.complete(judge, messages, temperature=0, response_format=scoring.JUDGE_SCHEMA,
@@ -78,7 +85,8 @@ async def _judge(deps: Deps, judge: Endpoint | None, row: Data, answer: str) -> 
         except ProviderError as exc:
             last_error = f"judge {type(exc).__name__}: {exc.message}"
             break
+        cost += reply.usage.cost_usd or 0.0
         verdict = scoring.parse_verdict(reply.text)
         if verdict is not None:
-            return {"score": verdict.score, "judge_reasoning": verdict.reasoning}
-    return {"status": "failed", "error": last_error}
+            return {"score": verdict.score, "judge_reasoning": verdict.reasoning}, cost
+    return {"status": "failed", "error": last_error}, cost

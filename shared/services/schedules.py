@@ -14,6 +14,9 @@ times still move on, so it never crowds the due query), and a deleted one is nev
 version changed since the last look: for OpenRouter candidates the catalog entry's
 `created` time (GET {openrouter_base_url}/models), for Dr.Gero own models their fine-tune
 `version`. Custom and HuggingFace endpoints publish no version, so they never trigger it.
+
+`quality_drop` has no due time: it is looked at whenever online evaluation records a score
+of the chosen model (shared/services/quality_loop.py), so run-due never sees it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from shared.ports import Data, Deps, PermanentTaskError
-from shared.services import leaderboard_purge, push_datasets, run_tasks, runs
+from shared.services import leaderboard_purge, online_eval, push_datasets, run_tasks, runs
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ KINDS: dict[str, TaskKind] = {
     runs.FINALIZE_TASK: TaskKind(run_tasks.finalize, {"run_id": str}),
     push_datasets.CONSOLIDATE_TASK: TaskKind(push_datasets.consolidate_task, {"leaderboard_id": str}),
     leaderboard_purge.PURGE_TASK: TaskKind(leaderboard_purge.purge_pass, {"leaderboard_id": str, "step": int}),
+    online_eval.SCORE_TASK: TaskKind(online_eval.score_task, {"trace_id": str}),
 }
 
 

@@ -224,7 +224,12 @@ async def _last_owner_leaves(w: World, route):
 
 
 V1, API = "/v1/leaderboard/{leaderboard_id}", "/api/leaderboards/{leaderboard_id}"
+async def _no_days(w: World, route):
+    return await w.call(route, query="?days=0")
+
+
 RECIPES: dict[tuple[str, str, int], Callable[[World, object], Awaitable[object]]] = {
+    ("GET", f"{V1}/quality", 422): _no_days,
     ("POST", f"{V1}/dataset/push", 409): _on_get_board,
     ("POST", f"{API}/dataset/push", 409): _on_get_board,
     ("GET", f"{V1}/dataset/status", 409): _on_get_board,

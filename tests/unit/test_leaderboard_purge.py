@@ -18,7 +18,16 @@ from shared.adapters.sqlite import SqliteDocuments
 from shared.ports import Deps, Query, Unavailable
 from shared.schemas.candidates import CandidateCreate
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
-from shared.services import auto_labels, inference, leaderboard_purge, push_datasets, run_tasks, runs, schedules
+from shared.services import (
+    auto_labels,
+    inference,
+    leaderboard_purge,
+    online_eval,
+    push_datasets,
+    run_tasks,
+    runs,
+    schedules,
+)
 from shared.services.candidates import add_candidate
 from shared.services.consolidation import consolidate
 from shared.services.leaderboards import create_leaderboard, delete_leaderboard, update_leaderboard
@@ -36,7 +45,7 @@ HOURLY = {"version": 2, "triggers": {"cron": {"enabled": True, "preset": "HOURLY
 # What a populated leaderboard holds: each must be there before the purge, so the test proves something.
 EVERY_KIND = {"leaderboards", "leaderboard_models", "push_datasets", "push_batches", "push_tokens",
               "push_quota_shards", "spend_shards", "runs", "run_chunks", "annotations", "traces", "schedule_slots",
-              "blobs datasets/", "blobs runs/"}
+              "quality_days", "quality_hours", "blobs datasets/", "blobs runs/"}
 
 
 @pytest.fixture
@@ -81,6 +90,7 @@ async def _populated(deps: Deps, upstream, name: str) -> Board:
     workspace = await create_workspace(deps, name)
     board = await create_leaderboard(deps, workspace.id, LeaderboardCreate.model_validate({
         "name": name, "system_prompt": "{input}", "dataset_type": "PUSH", "schedule": HOURLY,
+        "online_eval": {"sample_rate": 1},
         "eval_metadata": {"labeler_provider": "Custom", "labeler_url": upstream.model_url("echo")}}))
     await push_datasets.push(deps, workspace.id, board.id, {"rows": [
         *({"input": f"q\nA{n}", "expected": f"a{n}"} for n in range(3)), {"input": "waiting for a label"}]})
@@ -93,8 +103,9 @@ async def _populated(deps: Deps, upstream, name: str) -> Board:
     await update_leaderboard(deps, workspace.id, board.id, LeaderboardUpdate.model_validate(
         {"chosen_leaderboard_model_id": candidate.id}))
     for question in ("hello", "again"):  # traces, and spend: the upstream reports a cost
-        _, trace, _ = await inference.infer(deps, workspace.id, board.id, {"input": question})
+        _, trace, _ = await inference.infer(deps, workspace.id, board.id, {"input": question, "expected": question})
         await inference.save_trace(deps, trace)
+        await online_eval.score_task(deps, {"trace_id": trace.id})  # quality counters
     await _run_to_the_end(deps, (await runs.start_run(deps, workspace.id, board.id, None, "api")).id)
     await update_leaderboard(deps, workspace.id, board.id, LeaderboardUpdate.model_validate({"eval_type": "human"}))
     await _run_to_the_end(deps, (await runs.start_run(deps, workspace.id, board.id, None, "api")).id)  # annotations
