@@ -2,7 +2,7 @@
 
 The upstream is `upstream.mjs`, a Node OpenAI-compatible server answering every chat completion
 after UPSTREAM_DELAY_MS (a timer, so it waits for any number of calls side by side and spends
-little CPU). Three targets are called with the same body, `{"model", "messages"}`, on the same
+little CPU). Four targets are called with the same body, `{"model", "messages"}`, on the same
 endpoint shape:
 
 - direct: the upstream's own `/chat/completions`;
@@ -11,9 +11,13 @@ endpoint shape:
   at info, written to /dev/null), whose leaderboard's chosen model is the upstream;
 - litellm: LiteLLM's proxy `/chat/completions` with a master key and no database, one worker,
   the same upstream (`$LITELLM_BIN`, or `bench/.litellm-venv`, which `make bench` installs;
-  skipped when neither is there or it does not start). It starts offline
+  skipped when neither is there or it does not start); it starts offline
   (LITELLM_LOCAL_MODEL_COST_MAP), logs as it ships with LITELLM_LOG=ERROR, and runs on
-  whatever its own dependencies bring.
+  whatever its own dependencies bring;
+- floor: `bench.floor`'s `/chat/completions`, a bare Starlette route under the same uvicorn
+  options that forwards the body with aiohttp and answers what the upstream said: the least a
+  gateway on this stack can spend per call, so Dr.Gero's CPU per answer over the floor's is
+  what its auth, routing, trace, spend and budget work cost.
 
 Each target must answer one call before the ladder starts. The load is `openloop.mjs`: requests
 due at a fixed offered rate, sent whether or not earlier ones were answered, over keep-alive
@@ -259,6 +263,11 @@ def _report(results: dict[int, dict[str, dict]], names: list[str], logging: str,
         held.append(f"{name} {max(rates) if rates else 'none'}")
     lines.append(f"  highest rate held (achieved >= {HELD_ACHIEVED:.0%} of offered, failed < {HELD_ERRORS:.0%}): "
                  + ", ".join(held))
+    ratios = [f"{rate}: {row['drgero']['cpu_ms'] / row['floor']['cpu_ms']:.2f}x"
+              + ("" if _held(row["drgero"]) and _held(row["floor"]) else "*")
+              for rate, row in results.items() if row["drgero"]["cpu_ms"] and row["floor"]["cpu_ms"]]
+    lines.append("  CPU per answer, drgero/floor (a bare aiohttp forward on the same uvicorn options; target "
+                 "<= 1.5x): " + ", ".join(ratios))
     if "litellm" in names:
         ratios = [f"{rate}: {row['drgero']['cpu_ms'] / row['litellm']['cpu_ms']:.2f}x"
                   + ("" if _held(row["drgero"]) and _held(row["litellm"]) else "*")
@@ -305,6 +314,12 @@ async def run() -> str:
                                 f"access log on (to /dev/null)")
                 except RuntimeError as exc:
                     logging += f"; LiteLLM skipped: {binary} did not start ({exc})"
+            floor_port = _free_port()
+            floor = subprocess.Popen([sys.executable, "-m", "bench.floor", home, str(floor_port),
+                                      f"{upstream}/m/echo/v1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            processes.append(floor)
+            _wait(f"http://127.0.0.1:{floor_port}/healthz", floor)
+            targets["floor"] = (f"http://127.0.0.1:{floor_port}/chat/completions", "none", floor.pid)
             targets["direct"] = (f"{upstream}/m/echo/v1/chat/completions", "none", None)
             servers = [pid for _, _, pid in targets.values() if pid]
             for url, key, _ in targets.values():
