@@ -1,0 +1,122 @@
+"""A run's results as a matrix of rows x candidates, read from the result blobs the run's chunks wrote.
+
+A finished run's results never change, so its matrix is parsed once per instance and kept
+(a few runs at most): filtering and paging a 10,000-row run is then list work, not 50,000
+JSON records read again per page. A running run is read afresh each time. Human scores live
+on the annotations, so they are laid over the cells on every read.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.domain.run import Run
+from shared.ports import Data, Deps, NotFound
+from shared.services import annotations
+from shared.services.runs import result_key
+
+PASS_THRESHOLD = 0.5
+KEPT_RUNS = 4
+FILTERS = ("all", "failures", "passes", "different")
+
+
+@dataclass
+class MatrixRow:
+    index: int
+    row_id: str
+    input: str
+    expected: str | None
+    cells: dict[str, Data] = field(default_factory=dict)
+    haystack: str = ""
+
+    def score(self, cid: str, human: dict[tuple[str, str], float]) -> float | None:
+        cell = self.cells.get(cid)
+        if cell is None:
+            return None
+        return human.get((cid, self.row_id), cell.get("score")) if cell["status"] == "pending_human" else cell["score"]
+
+
+@dataclass
+class Matrix:
+    candidate_ids: list[str]
+    rows: list[MatrixRow]
+    different: set[int]
+
+
+_KEPT: OrderedDict[tuple[str, str | None], Matrix] = OrderedDict()
+
+
+async def matrix_of(deps: Deps, run: Run) -> Matrix:
+    key = (run.id, run.finished_at)
+    if run.finished and key in _KEPT:
+        _KEPT.move_to_end(key)
+        return _KEPT[key]
+    built = await _read(deps, run)
+    if run.finished:
+        _KEPT[key] = built
+        while len(_KEPT) > KEPT_RUNS:
+            _KEPT.popitem(last=False)
+    return built
+
+
+async def _read(deps: Deps, run: Run) -> Matrix:
+    by_row: dict[str, MatrixRow] = {}
+    for cid in run.candidate_ids:
+        for chunk in range(run.chunks or 0):
+            try:
+                data, _ = await deps.blobs.get(result_key(run.id, cid, chunk))
+            except NotFound:
+                continue  # not evaluated yet
+            for line in data.splitlines():
+                if line.strip():
+                    _place(by_row, cid, orjson.loads(line))
+    rows = list(by_row.values())
+    for row in rows:
+        texts = [row.input, row.expected or ""] + [c.get("output") or "" for c in row.cells.values()]
+        row.haystack = "\n".join(texts).lower()
+    different = {row.index for row in rows if len({_norm(c.get("output")) for c in row.cells.values()}) > 1}
+    return Matrix(run.candidate_ids, rows, different)
+
+
+def _place(by_row: dict[str, MatrixRow], cid: str, result: Data) -> None:
+    row = by_row.get(result["row_id"])
+    if row is None:
+        row = by_row[result["row_id"]] = MatrixRow(len(by_row), result["row_id"], str(result.get("input") or ""),
+                                                  result.get("expected"))
+    row.cells[cid] = result
+
+
+def _norm(text: Any) -> str:
+    return " ".join(str(text or "").split()).lower()
+
+
+async def human_scores(deps: Deps, run: Run) -> dict[tuple[str, str], float]:
+    return await annotations.scores(deps, run.id) if run.eval_type == "human" else {}
+
+
+def failed(row: MatrixRow, cid: str, human: dict[tuple[str, str], float]) -> bool:
+    cell = row.cells.get(cid)
+    if cell is None:
+        return False
+    score = row.score(cid, human)
+    return cell["status"] == "failed" or (score is not None and score < PASS_THRESHOLD)
+
+
+def select(matrix: Matrix, human: dict[tuple[str, str], float], kind: str, search: str) -> list[MatrixRow]:
+    """The rows the filter and the search keep, in dataset order."""
+    rows = matrix.rows
+    if kind == "failures":
+        rows = [r for r in rows if any(failed(r, cid, human) for cid in r.cells)]
+    elif kind == "passes":
+        rows = [r for r in rows if r.cells and all((r.score(cid, human) or 0) >= PASS_THRESHOLD
+                                                   and r.cells[cid]["status"] != "failed" for cid in r.cells)]
+    elif kind == "different":
+        rows = [r for r in rows if r.index in matrix.different]
+    needle = search.strip().lower()
+    if needle:
+        rows = [r for r in rows if needle in r.haystack]
+    return rows
