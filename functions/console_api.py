@@ -9,7 +9,7 @@ Errors render as pages (or JSON for the page's scripts), never as a bare API err
 
 from __future__ import annotations
 
-from functions.console import leaderboards, runs, sign_in
+from functions.console import annotate, leaderboards, push, runs, settings, sign_in, traces
 from functions.console.static_files import static
 from functions.console.web import on_error
 from shared.auth import scopes as S
@@ -17,6 +17,7 @@ from shared.http.routes import Family, Route
 
 LB = "/leaderboards/{leaderboard_id}"
 READ, WRITE, RUN = (S.LEADERBOARDS_READ,), (S.LEADERBOARDS_WRITE,), (S.LEADERBOARDS_RUN,)
+MEMBER, ADMIN = (S.WORKSPACE_MEMBER,), (S.WORKSPACE_ADMIN,)
 
 
 def page(method: str, path: str, handler, summary: str, auth: str = "console",
@@ -51,6 +52,25 @@ ROUTES = [
     page("GET", f"{LB}/runs/{{run_id}}", runs.run_page, "A run's results matrix", scopes=READ),
     page("GET", f"{LB}/runs/{{run_id}}/rows/{{row}}", runs.row_page, "One row's detail", scopes=READ),
     page("GET", f"{LB}/runs/{{run_id}}/results.jsonl", runs.download, "Download a run's results", scopes=READ),
+    page("GET", f"{LB}/runs/{{run_id}}/annotate", annotate.queue_page, "The annotation queue", scopes=READ),
+    page("POST", f"{LB}/runs/{{run_id}}/annotate/{{item_id}}", annotate.score, "Score one item", scopes=WRITE),
+    page("POST", f"{LB}/runs/{{run_id}}/verdicts", annotate.verdict, "A pairwise verdict", scopes=WRITE),
+    page("GET", f"{LB}/dataset", push.dataset_page, "A PUSH leaderboard's dataset", scopes=READ),
+    page("POST", f"{LB}/dataset/push", push.push_rows, "Push rows", scopes=WRITE),
+    page("POST", f"{LB}/dataset/consolidate", push.consolidate, "Consolidate now", scopes=WRITE),
+    page("GET", f"{LB}/dataset/download", push.download, "Download the current version", scopes=READ),
+    page("POST", f"{LB}/dataset/push-tokens", push.create_token, "Create a push token", scopes=WRITE),
+    page("POST", f"{LB}/dataset/push-tokens/revoke", push.revoke_tokens, "Revoke every push token", scopes=WRITE),
+    page("GET", f"{LB}/traces", traces.traces_page, "Traces with filters", scopes=(S.TRACES_READ,)),
+    page("GET", f"{LB}/traces/{{trace_id}}", traces.trace_page, "One trace", scopes=(S.TRACES_READ,)),
+    page("GET", "/settings", settings.settings_page, "Tokens, integrations, members", scopes=MEMBER),
+    page("POST", "/settings/tokens", settings.create_token, "Create an API token", scopes=ADMIN),
+    page("POST", "/settings/tokens/{token_id}/revoke", settings.revoke_token, "Revoke an API token", scopes=ADMIN),
+    page("POST", "/settings/integrations", settings.put_integration, "Store a provider key", scopes=ADMIN),
+    page("POST", "/settings/integrations/{provider}/remove", settings.delete_integration, "Remove a provider key",
+         scopes=ADMIN),
+    page("POST", "/settings/members/invite", settings.invite, "Invite someone", scopes=ADMIN),
+    page("POST", "/settings/members/remove", settings.remove_member, "Remove a member or an invite", scopes=ADMIN),
 ]
 
 FAMILY = Family("console", "The web console: pages over the same services, cookie session and CSRF.", ROUTES)

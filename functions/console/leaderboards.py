@@ -49,6 +49,8 @@ async def new_page(call: Call[None]) -> Response:
 
 def _board_data(fields: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = filled(fields, *BOARD_FIELDS)
+    if "name" in fields:
+        data["name"] = fields["name"].strip()  # required: an empty one is refused as the API refuses it
     if fields.get("monthly_budget_usd", "").strip():
         try:
             data["constraints"] = {"monthly_budget_usd": float(fields["monthly_budget_usd"])}
@@ -148,7 +150,8 @@ async def _update_then_show(call: Call[Any], lid: str, data: dict[str, Any]) -> 
 
 async def add_candidate(call: Call[None]) -> Response:
     lid, fields = call.path["leaderboard_id"], await form(call)
-    body, errors = validated(CandidateCreate, filled(fields, "name", "platform", "model_url", "model_id", "token"))
+    data = {"name": fields.get("name", "").strip(), **filled(fields, "platform", "model_url", "model_id", "token")}
+    body, errors = validated(CandidateCreate, data)
     if body is not None:
         try:
             await candidates.add_candidate(call.deps, call.workspace_id, lid, body)

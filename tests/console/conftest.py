@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from shared.services.console_sessions import create_sign_in_link
-from shared.services.workspaces import create_workspace
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 SIGNIN_CSRF = re.compile(r'name="signin_csrf" value="([^"]+)"')
@@ -19,6 +18,7 @@ SIGNIN_CSRF = re.compile(r'name="signin_csrf" value="([^"]+)"')
 class Console:
     client: httpx.AsyncClient
     workspace_id: str
+    api: dict
     csrf: str = ""
 
     async def get(self, path: str, **kwargs) -> httpx.Response:
@@ -42,12 +42,12 @@ async def spend_link(client: httpx.AsyncClient, secret: str) -> httpx.Response:
     return await client.post(f"/sign-in/link/{secret}", data={"signin_csrf": token})
 
 
-async def signed_in(deps, app_client_factory, name: str) -> Console:
-    workspace = await create_workspace(deps, name, "pro")
+async def signed_in(deps, app_client_factory, tenants, name: str) -> Console:
+    api = await tenants.headers(name)  # the workspace, and an API token of it for arranging things
     client = app_client_factory()
-    answer = await sign_in_by_link(client, deps, workspace.id)
+    answer = await sign_in_by_link(client, deps, tenants.ids[name])
     assert answer.status_code == 303 and answer.headers["location"] == "/"
-    console = Console(client, workspace.id)
+    console = Console(client, tenants.ids[name], api)
     await console.get("/")
     assert console.csrf
     return console
@@ -71,10 +71,10 @@ async def clients(deps):
 
 
 @pytest.fixture
-async def console(deps, clients) -> Console:
-    return await signed_in(deps, clients, "acme")
+async def console(deps, clients, tenants) -> Console:
+    return await signed_in(deps, clients, tenants, "acme")
 
 
 @pytest.fixture
-async def other(deps, clients) -> Console:
-    return await signed_in(deps, clients, "beta")
+async def other(deps, clients, tenants) -> Console:
+    return await signed_in(deps, clients, tenants, "beta")
