@@ -10,7 +10,7 @@ import pytest
 
 from shared.services.console_sessions import create_sign_in_link
 
-CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 SIGNIN_CSRF = re.compile(r'name="signin_csrf" value="([^"]+)"')
 
 
@@ -23,8 +23,10 @@ class Console:
 
     async def get(self, path: str, **kwargs) -> httpx.Response:
         answer = await self.client.get(path, **kwargs)
-        if found := CSRF.search(answer.text):
-            self.csrf = found.group(1)
+        tokens = set(CSRF.findall(answer.text))
+        assert len(tokens) <= 1 and "" not in tokens, f"every form of {path} carries the session's CSRF token"
+        if tokens:
+            self.csrf = tokens.pop()
         return answer
 
     async def post(self, path: str, data: dict | None = None, *, csrf: str | None = None) -> httpx.Response:
