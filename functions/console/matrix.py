@@ -21,6 +21,7 @@ from shared.services.runs import result_key
 
 PASS_THRESHOLD = 0.5
 KEPT_RUNS = 4
+KEPT_SELECTIONS = 32
 FILTERS = ("all", "failures", "passes", "different")
 
 
@@ -32,6 +33,10 @@ class MatrixRow:
     expected: str | None
     cells: dict[str, Data] = field(default_factory=dict)
     haystack: str = ""
+    # Worked out once from the stored scores; rows waiting for people are judged per request.
+    any_failed: bool = False
+    all_passed: bool = False
+    waits_for_people: bool = False
 
     def score(self, cid: str, human: dict[tuple[str, str], float]) -> float | None:
         cell = self.cells.get(cid)
@@ -45,6 +50,10 @@ class Matrix:
     candidate_ids: list[str]
     rows: list[MatrixRow]
     different: set[int]
+    # The rows each (filter, search) kept, for a finished run without human scores: paging
+    # through 10,000 rows then costs a slice, not another pass over them.
+    selections: OrderedDict[tuple[str, str], list[MatrixRow]] = field(default_factory=OrderedDict)
+    final: bool = False
 
 
 _KEPT: OrderedDict[tuple[str, str | None], Matrix] = OrderedDict()
@@ -78,8 +87,11 @@ async def _read(deps: Deps, run: Run) -> Matrix:
     for row in rows:
         texts = [row.input, row.expected or ""] + [c.get("output") or "" for c in row.cells.values()]
         row.haystack = "\n".join(texts).lower()
+        row.waits_for_people = any(c["status"] == "pending_human" for c in row.cells.values())
+        row.any_failed = any(failed(row, cid, {}) for cid in row.cells)
+        row.all_passed = bool(row.cells) and all(_passed(row, cid, {}) for cid in row.cells)
     different = {row.index for row in rows if len({_norm(c.get("output")) for c in row.cells.values()}) > 1}
-    return Matrix(run.candidate_ids, rows, different)
+    return Matrix(run.candidate_ids, rows, different, final=run.finished and run.eval_type != "human")
 
 
 def _place(by_row: dict[str, MatrixRow], cid: str, result: Data) -> None:
@@ -106,17 +118,34 @@ def failed(row: MatrixRow, cid: str, human: dict[tuple[str, str], float]) -> boo
     return cell["status"] == "failed" or (score is not None and score < PASS_THRESHOLD)
 
 
+def _passed(row: MatrixRow, cid: str, human: dict[tuple[str, str], float]) -> bool:
+    return row.cells[cid]["status"] != "failed" and (row.score(cid, human) or 0) >= PASS_THRESHOLD
+
+
 def select(matrix: Matrix, human: dict[tuple[str, str], float], kind: str, search: str) -> list[MatrixRow]:
     """The rows the filter and the search keep, in dataset order."""
+    key = (kind, search.strip().lower())
+    if matrix.final and key in matrix.selections:
+        matrix.selections.move_to_end(key)
+        return matrix.selections[key]
+    chosen = _select(matrix, human, kind, key[1])
+    if matrix.final:
+        matrix.selections[key] = chosen
+        while len(matrix.selections) > KEPT_SELECTIONS:
+            matrix.selections.popitem(last=False)
+    return chosen
+
+
+def _select(matrix: Matrix, human: dict[tuple[str, str], float], kind: str, needle: str) -> list[MatrixRow]:
     rows = matrix.rows
     if kind == "failures":
-        rows = [r for r in rows if any(failed(r, cid, human) for cid in r.cells)]
+        rows = [r for r in rows if (any(failed(r, cid, human) for cid in r.cells) if r.waits_for_people
+                                    else r.any_failed)]
     elif kind == "passes":
-        rows = [r for r in rows if r.cells and all((r.score(cid, human) or 0) >= PASS_THRESHOLD
-                                                   and r.cells[cid]["status"] != "failed" for cid in r.cells)]
+        rows = [r for r in rows if (bool(r.cells) and all(_passed(r, cid, human) for cid in r.cells)
+                                    if r.waits_for_people else r.all_passed)]
     elif kind == "different":
         rows = [r for r in rows if r.index in matrix.different]
-    needle = search.strip().lower()
     if needle:
         rows = [r for r in rows if needle in r.haystack]
     return rows

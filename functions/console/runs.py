@@ -36,9 +36,32 @@ async def run_page(call: Call[None]) -> Response:
     names = {c["id"]: c["name"] for c in run.candidates}
     progress = None if run.finished else await runs.progress(call.deps, run)
     return render(call, "run.html", board_name=board.name, lid=lid, run=RunPublic.model_validate(run, from_attributes=True),
-                  names=names, candidate_ids=run.candidate_ids, rows=shown, human=human, kind=kind, search=search,
-                  page=page, pages=pages, matches=len(selected), total=len(matrix.rows), progress=progress,
-                  failed=M.failed, filters=M.FILTERS, threshold=M.PASS_THRESHOLD)
+                  names=names, candidate_ids=run.candidate_ids, rows=[_view(row, run.candidate_ids, human) for row in shown],
+                  kind=kind, search=search, page=page, pages=pages, matches=len(selected), total=len(matrix.rows),
+                  progress=progress, filters=M.FILTERS)
+
+
+def _clip(text: str | None, limit: int) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _view(row: M.MatrixRow, candidate_ids: list[str], human: dict[tuple[str, str], float]) -> dict:
+    """What the matrix shows of a row: worked out here, so the template only writes it out (a page of
+    50 rows x 5 candidates renders in a few milliseconds)."""
+    cells = []
+    for cid in candidate_ids:
+        cell = row.cells.get(cid)
+        if cell is None:
+            cells.append(("pending", "—", ""))
+            continue
+        score = row.score(cid, human)
+        klass = "fail" if M.failed(row, cid, human) else "pass" if score is not None else "pending"
+        label = "failed" if cell["status"] == "failed" else f"score {score:.2f}" if score is not None else cell["status"]
+        if cell.get("latency_ms") is not None:
+            label += f" · {cell['latency_ms']:.0f} ms"
+        cells.append((klass, _clip(cell.get("output") or cell.get("error"), 160), label))
+    return {"index": row.index, "input": _clip(row.input, 160), "expected": _clip(row.expected, 80), "cells": cells}
 
 
 async def row_page(call: Call[None]) -> Response:
