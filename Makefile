@@ -38,8 +38,15 @@ emulators: $(TASKS_VENV)/bin/gcloud-tasks-emulator
 	@gcloud emulators firestore --help >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq google-cloud-cli-firestore-emulator default-jre-headless)
 
-# The console's browser tests drive Debian's Chromium through its own chromedriver (no driver download).
-browser:
+# The console's browser tests drive Debian's Chromium through its own chromedriver (no driver download),
+# and check pages with axe-core, the accessibility engine, pinned.
+AXE_VERSION := 4.10.3
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --silent --no-save --no-package-lock --prefix tests/browser axe-core@$(AXE_VERSION)
+
+browser: $(AXE)
 	@command -v chromedriver >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import LiveServer, serve_live
 from tests.upstream import Upstream, running_upstream
 
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
 
@@ -54,3 +56,11 @@ def chromium():
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core, the accessibility engine (`make browser` installs the pinned version)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make browser`")
+    return AXE.read_text()

@@ -14,6 +14,26 @@ from tests.e2e.conftest import drgero
 from tests.http.test_runs_api import _capital_rows
 
 WAIT = 30
+# WCAG 2.1 A and AA: labels, names, contrast, landmarks, focusable controls, valid ARIA.
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+  .then(result => done(result.violations.map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))))
+  .catch(error => done(["axe failed: " + error]));
+"""
+
+
+class Checked:
+    """Runs the accessibility checker on each page the scenario reaches."""
+
+    def __init__(self, driver, axe_source: str) -> None:
+        self.driver, self.axe, self.pages = driver, axe_source, []
+
+    def __call__(self) -> None:
+        self.driver.execute_script(self.axe)
+        violations = self.driver.execute_async_script(AXE_RUN)
+        assert violations == [], (self.driver.current_url, violations)
+        self.pages.append(self.driver.current_url)
 
 
 def _wait(driver, condition, timeout: float = WAIT):
@@ -30,15 +50,19 @@ def _fill(driver, field_id: str, value: str) -> None:
     element.send_keys(value)
 
 
-def _sign_in(driver, server) -> None:
+def _sign_in(driver, server, check=None) -> None:
     link = drgero("console-url", "--workspace", "acme", env=server.env).stdout.strip().splitlines()[-1]
     driver.get(link)
+    if check:
+        check()
     driver.find_element(By.ID, "continue").click()
     _wait(driver, ready.title_contains("Leaderboards"))
 
 
-def _create_push_leaderboard(driver, server) -> str:
+def _create_push_leaderboard(driver, server, check) -> str:
+    check()
     driver.find_element(By.LINK_TEXT, "New leaderboard").click()
+    check()
     _fill(driver, "f-name", "Capitals in the browser")
     Select(driver.find_element(By.ID, "f-dataset_type")).select_by_value("PUSH")
     _fill(driver, "f-model_prompt", "Name the capital.\n{input}")
@@ -47,8 +71,9 @@ def _create_push_leaderboard(driver, server) -> str:
     return driver.current_url.rstrip("/").rsplit("/", 1)[1]
 
 
-def _push_rows(driver) -> None:
+def _push_rows(driver, check) -> None:
     driver.find_element(By.LINK_TEXT, "Push dataset").click()
+    check()
     assert driver.find_element(By.ID, "quota-today").get_attribute("value") == "0"
     rows = "\n".join(json.dumps({"input": r["input"], "expected": r["expected"]}) for r in _capital_rows())
     driver.find_element(By.ID, "f-rows").send_keys(rows)
@@ -72,7 +97,7 @@ def _add_candidate(driver, name: str, url: str) -> None:
     _wait(driver, lambda d: any(e.text == name for e in d.find_elements(By.CSS_SELECTOR, "#candidates th[scope=row]")))
 
 
-def _run_and_watch(driver) -> None:
+def _run_and_watch(driver, check) -> None:
     driver.find_element(By.ID, "start-run").click()
     _wait(driver, ready.presence_of_element_located((By.CSS_SELECTOR, "[data-run]")))
     driver.execute_script("window.stillTheSamePage = true")
@@ -81,9 +106,10 @@ def _run_and_watch(driver) -> None:
     driver.find_element(By.ID, "refresh-ranking").click()
     chart = _wait(driver, ready.presence_of_element_located((By.CSS_SELECTOR, "#ranking-chart svg")))
     assert len(chart.find_elements(By.CSS_SELECTOR, "g.entry")) == 2
+    check()
 
 
-def _filter_failures(driver) -> None:
+def _filter_failures(driver, check) -> None:
     driver.find_element(By.CSS_SELECTOR, "[data-run] a").click()
     _wait(driver, ready.presence_of_element_located((By.ID, "matrix")))
     assert _text(driver, "#matches") == "10 of 10 rows"
@@ -91,6 +117,10 @@ def _filter_failures(driver) -> None:
     _wait(driver, lambda d: "filter=failures" in d.current_url)
     assert _text(driver, "#matches") == "9 of 10 rows"
     assert "France" not in _text(driver, "#matrix tbody")
+    check()
+    driver.find_element(By.CSS_SELECTOR, "#matrix tbody tr a").click()
+    _wait(driver, ready.title_contains("Row"))
+    check()
 
 
 def _human_run(server, upstream) -> tuple[str, str]:
@@ -114,9 +144,10 @@ def _human_run(server, upstream) -> tuple[str, str]:
     raise AssertionError("the human run never reached awaiting_human")
 
 
-def _annotate_with_the_keyboard(driver, server, upstream) -> None:
+def _annotate_with_the_keyboard(driver, server, upstream, check) -> None:
     board, run = _human_run(server, upstream)
     driver.get(f"{server.base_url}/leaderboards/{board}/runs/{run}/annotate")
+    check()
     for done in range(4):
         _wait(driver, lambda d, n=done: f"{n} of 4 scored" in _text(d, ".quota label"))
         ActionChains(driver).send_keys("5" if done % 2 == 0 else "1").perform()
@@ -125,8 +156,9 @@ def _annotate_with_the_keyboard(driver, server, upstream) -> None:
     assert "4 of 4 scored" in _text(driver, ".quota label")
 
 
-def _create_and_revoke_a_token(driver, server) -> None:
+def _create_and_revoke_a_token(driver, server, check) -> None:
     driver.find_element(By.LINK_TEXT, "Settings").click()
+    check()
     _fill(driver, "f-name", "from the browser")
     driver.find_element(By.ID, "create-token").click()
     value = _wait(driver, ready.presence_of_element_located((By.ID, "new-api-token"))).text.strip()
@@ -149,20 +181,24 @@ def _sign_out(driver, server) -> None:
     assert "/sign-in" in driver.current_url
 
 
-def test_the_whole_console_scenario_in_chromium(chromium, console_server, browser_upstream):
-    driver = chromium
+def test_the_whole_console_scenario_in_chromium(chromium, console_server, browser_upstream, axe_source):
+    driver, check = chromium, Checked(chromium, axe_source)
     driver.set_window_size(1280, 900)
-    _sign_in(driver, console_server)
-    board = _create_push_leaderboard(driver, console_server)
-    _push_rows(driver)
+    _sign_in(driver, console_server, check)
+    board = _create_push_leaderboard(driver, console_server, check)
+    _push_rows(driver, check)
     driver.get(f"{console_server.base_url}/leaderboards/{board}")
     _add_candidate(driver, "always right", browser_upstream.model_url("echo"))
     _add_candidate(driver, "always Paris", browser_upstream.model_url("const-Paris"))
-    _run_and_watch(driver)
-    _filter_failures(driver)
-    _annotate_with_the_keyboard(driver, console_server, browser_upstream)
-    _create_and_revoke_a_token(driver, console_server)
+    _run_and_watch(driver, check)
+    _filter_failures(driver, check)
+    driver.get(f"{console_server.base_url}/leaderboards/{board}/traces")
+    check()
+    _annotate_with_the_keyboard(driver, console_server, browser_upstream, check)
+    _create_and_revoke_a_token(driver, console_server, check)
     _sign_out(driver, console_server)
+    check()
+    assert len(check.pages) == 11  # every screen the scenario crossed passed the checker
 
 
 def test_pages_fit_a_390_px_phone(chromium, console_server):

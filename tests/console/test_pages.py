@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from shared.services.console_sessions import create_sign_in_link
 from shared.services.workspaces import create_workspace
 from tests.console.conftest import spend_link
@@ -101,3 +103,50 @@ async def test_a_leaderboard_is_created_listed_and_edited(console):
     assert edited.status_code == 303
     page = await console.get(detail)
     assert "Renamed" in page.text and "of $12.50" in page.text
+
+
+async def test_a_supabase_session_signs_in_and_ends_with_the_membership(clients, tenants, deps):
+    headers = await tenants.session("acme", "member")
+    client = clients()
+    page = await client.get("/sign-in")
+    token = page.text.split('name="signin_csrf" value="')[1].split('"')[0]
+    answer = await client.post("/sign-in", data={"signin_csrf": token, "next": "/settings",
+                                                 "access_token": headers["Authorization"][7:]})
+    assert answer.status_code == 303 and answer.headers["location"] == "/settings"
+    settings = await client.get("/settings")
+    assert settings.status_code == 200 and "member@acme.example" in settings.text
+    assert "API tokens" not in settings.text  # a member is not an admin
+    owner = await tenants.session("acme", "owner")
+    removed = await client.request("DELETE", "/api/invite-user", headers=owner,
+                                   json={"email": "member@acme.example"})
+    assert removed.status_code == 200
+    assert (await client.get("/")).status_code == 303  # signed out with the membership
+
+
+async def test_a_revoked_token_signs_its_console_out(clients, tenants, deps):
+    from shared.services.api_tokens import revoke_api_token  # noqa: PLC0415
+    from shared.stores.workspaces import ApiTokens  # noqa: PLC0415
+
+    headers = await tenants.headers("acme")
+    client = clients()
+    page = await client.get("/sign-in")
+    token = page.text.split('name="signin_csrf" value="')[1].split('"')[0]
+    await client.post("/sign-in", data={"signin_csrf": token, "api_token": headers["Authorization"][7:]})
+    assert (await client.get("/")).status_code == 200
+    [record] = await ApiTokens(deps.documents).find({"workspace_id": tenants.ids["acme"]}, order=())
+    await revoke_api_token(deps, tenants.ids["acme"], record.id)
+    assert (await client.get("/")).status_code == 303
+
+
+async def test_scripts_get_json_errors_not_redirects(client):
+    answer = await client.get(f"/leaderboards/{uuid.uuid4()}/runs.json")
+    assert answer.status_code == 401 and answer.json()["error"] == "signed_out"
+
+
+async def test_unknown_ids_and_a_foreign_next_are_handled(console):
+    missing = await console.client.get(f"/leaderboards/{uuid.uuid4()}")
+    assert missing.status_code == 404 and "Not found" in missing.text
+    assert (await console.client.get("/leaderboards/not-a-uuid")).status_code == 404
+    client = console.client
+    page = await client.get("/sign-in?next=//evil.example/")
+    assert 'name="next" value="/"' in page.text
