@@ -53,7 +53,7 @@ def chromium():
         driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     except Exception as exc:  # noqa: BLE001 - whatever stops the browser, the test run must say it
         pytest.fail(f"Chromium could not start: {exc}")
-    driver.implicitly_wait(0)
+    driver.implicitly_wait(5)  # a page the last click opened may still be loading
     yield driver
     driver.quit()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
@@ -37,7 +38,9 @@ class Checked:
 
 
 def _wait(driver, condition, timeout: float = WAIT):
-    return WebDriverWait(driver, timeout).until(condition)
+    # An element read while the next page replaces it is stale: read again on the new page.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition)
 
 
 def _text(driver, selector: str) -> str:
