@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from functions.console import charts
 from functions.console.web import filled, form, redirect, render, validated
+from shared.domain.leaderboard import Leaderboard
 from shared.errors import DomainError
 from shared.http.routes import Call
 from shared.schemas.candidates import CandidateCreate, CandidatePublic, CandidateUpdate
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardPublic, LeaderboardUpdate, RunSummary
 from shared.services import candidates, leaderboards, runs, spend
-from shared.stores.leaderboards import Leaderboards
+from shared.stores.base import NEWEST_FIRST
+from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.runs import Runs
 
 PAGE = 50
@@ -23,18 +26,21 @@ PLATFORMS = ("OpenRouter", "Custom", "HuggingFace", "Dr.Gero")
 
 
 async def list_page(call: Call[None]) -> Response:
-    offset = max(0, int(call.request.query_params.get("offset", "0") or 0)) if \
-        call.request.query_params.get("offset", "0").isdigit() else 0
+    given = call.request.query_params.get("offset", "")
+    offset = int(given) if given.isdigit() and len(given) < 8 else 0
     boards, total = await leaderboards.list_leaderboards(call.deps, call.workspace_id, PAGE, offset)
-    rows = []
-    for board in boards:
-        detail = await leaderboards.leaderboard_detail(call.deps, call.workspace_id, board.id)
-        names = {c.id: c.name for c in detail["models"]}
-        last = detail["runs"][0] if detail["runs"] else None
-        rows.append({"board": LeaderboardPublic.model_validate(board, from_attributes=True),
-                     "candidates": len(detail["models"]), "last_run": last,
-                     "chosen": names.get(board.chosen_leaderboard_model_id or "")})
+    rows = await asyncio.gather(*(_summary(call, board) for board in boards))
     return render(call, "leaderboards.html", rows=rows, total=total, offset=offset, page=PAGE)
+
+
+async def _summary(call: Call[Any], board: Leaderboard) -> dict[str, Any]:
+    """One line of the list: the board, how many candidates, its last run and the chosen model's name."""
+    models = await Candidates(call.deps.documents).of(board)
+    last = await Runs(call.deps.documents).find({"leaderboard_id": board.id}, order=NEWEST_FIRST, limit=1)
+    names = {c.id: c.name for c in models}
+    return {"board": LeaderboardPublic.model_validate(board, from_attributes=True), "candidates": len(models),
+            "last_run": RunSummary.model_validate(last[0], from_attributes=True) if last else None,
+            "chosen": names.get(board.chosen_leaderboard_model_id or "")}
 
 
 def _board_form(call: Call[Any], board: Any = None, errors: list[dict[str, str]] = (), values: Any = None,

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from functions.console.web import HEADERS, form, redirect, render
+from functions.console.web import form, redirect, render
 from shared.errors import InvalidInput
 from shared.http.authenticate import PUSH_TOKEN_HEADER
 from shared.http.routes import Call
@@ -86,8 +86,7 @@ async def download(call: Call[None]) -> Response:
     await push_datasets.push_board(call.deps, call.workspace_id, lid)
     pointer, chunks = await consolidation.read_dataset(call.deps, lid)
     headers = {"Content-Disposition": f'attachment; filename="dataset-v{pointer.version if pointer else 0}.jsonl"',
-               "Cache-Control": "no-store"}
+               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if chunks is None:
         return Response(b"", media_type="application/x-ndjson", headers=headers)
-    return StreamingResponse(chunks, media_type="application/x-ndjson", headers={**headers, **{
-        k: v for k, v in HEADERS.items() if k == "X-Content-Type-Options"}})
+    return StreamingResponse(chunks, media_type="application/x-ndjson", headers=headers)

@@ -43,7 +43,7 @@ def render(call: Call[Any] | None, template: str, status: int = 200, request: Re
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
-def redirect(url: str, **cookies: Any) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
