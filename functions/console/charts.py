@@ -77,7 +77,11 @@ def pareto(entries: list[dict[str, Any]], names: dict[str, str], axis: str, labe
              f'<text class="tick" x="{WIDTH / 2}" y="{height - 4}" text-anchor="middle">{escape(label)}</text>',
              f'<text class="tick" x="{left}" y="{height - bottom + 16}">{low:.4g}</text>',
              f'<text class="tick" x="{WIDTH - 30}" y="{height - bottom + 16}" text-anchor="end">{high:.4g}</text>',
-             f'<line class="grid" x1="{left}" y1="{height - bottom}" x2="{WIDTH - 30}" y2="{height - bottom}"/>']
+             f'<line class="grid" x1="{left}" y1="{height - bottom}" x2="{WIDTH - 30}" y2="{height - bottom}"/>',
+             f'<line class="grid" x1="{left}" y1="10" x2="{left}" y2="{height - bottom}"/>',
+             f'<text class="tick" x="{left - 6}" y="14" text-anchor="end">1</text>',
+             f'<text class="tick" x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>',
+             f'<text class="tick" x="{left - 6}" y="{(height - bottom) / 2 + 5:.0f}" text-anchor="end">score</text>']
     front = sorted((p for p in points if p[2].get("pareto_front")), key=lambda p: p[0])
     if len(front) > 1:
         path = " ".join(f"{xy(v, s)[0]:.1f},{xy(v, s)[1]:.1f}" for v, s, _ in front)
@@ -86,8 +90,11 @@ def pareto(entries: list[dict[str, Any]], names: dict[str, str], axis: str, labe
         x, y = xy(value, score)
         name = escape(names.get(entry["candidate_id"], entry["candidate_id"][:8]))
         klass = "point front-point" if entry.get("pareto_front") else "point"
+        # Names of points in the right half go to their left, so they stay inside the chart.
+        anchor, dx = ("end", -9) if x > WIDTH / 2 else ("start", 9)
         parts.append(f'<g class="{klass}"><title>{name}: score {score:.3f}, {escape(label)} {value:.4g}</title>'
-                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6"/><text x="{x + 9:.1f}" y="{y + 4:.1f}">{name}</text></g>')
+                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6"/>'
+                     f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">{name}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
