@@ -217,10 +217,10 @@ async def _everything(console, ran, upstream) -> dict[str, str]:
             "secrets": [CANDIDATE_TOKEN, PROVIDER_KEY, api_value, push_value, console.api["Authorization"][7:]]}
 
 
-OWNED = [route for route in ROUTES if set(route.path_params) & {"leaderboard_id", "token_id"}]
+OWNED = [route for route in ROUTES if set(route.path_params) & {"leaderboard_id", "token_id", "provider"}]
 
 
-async def test_every_console_url_of_another_workspace_is_not_found(console, other, ran, upstream):
+async def test_every_console_url_of_another_workspace_is_not_found(console, other, ran, upstream, tenants):
     ids = await _everything(console, ran, upstream)
     for route in OWNED:
         path = route.path.format(**{name: ids[name] for name in route.path_params})
@@ -232,6 +232,11 @@ async def test_every_console_url_of_another_workspace_is_not_found(console, othe
                                               "a_id": ids["item_id"], "b_id": ids["item_id"]})
         assert answer.status_code == 404, (route.method, route.path, answer.status_code)
         assert "Not found" in answer.text or answer.headers["content-type"].startswith("application/json")
+    owner = await tenants.session("acme", "owner")
+    members = (await console.client.get("/api/invite-user", headers=owner)).json()
+    removed = await other.post("/settings/members/remove", {"user_id": members["members"][0]["user_id"]})
+    assert removed.status_code == 404
+    assert (await console.client.get("/api/invite-user", headers=owner)).json() == members
 
 
 async def test_no_page_shows_a_secret(console, ran, upstream):
