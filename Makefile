@@ -7,7 +7,7 @@ LITELLM_VENV := bench/.litellm-venv
 LITELLM_VERSION := 1.81.13
 PYTEST_ARGS ?=
 
-.PHONY: serve serve-gcp test lint install install-dev emulators bench clean
+.PHONY: serve serve-gcp test lint install install-dev emulators browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ emulators: $(TASKS_VENV)/bin/gcloud-tasks-emulator
 	@gcloud emulators firestore --help >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq google-cloud-cli-firestore-emulator default-jre-headless)
 
+# The console's browser tests drive Debian's Chromium through its own chromedriver (no driver download),
+# and check pages with axe-core, the accessibility engine, pinned.
+AXE_VERSION := 4.10.3
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --silent --no-save --no-package-lock --prefix tests/browser axe-core@$(AXE_VERSION)
+
+browser: $(AXE)
+	@command -v chromedriver >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
 serve: install
 	$(BIN)/drgero serve
 
@@ -49,7 +61,7 @@ serve-gcp: install-dev emulators
 lint: install-dev
 	$(BIN)/ruff check shared functions tests bench infra main.py
 
-test: lint emulators
+test: lint emulators browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # LiteLLM's proxy, which the gateway benchmark compares against, in a virtualenv of its own (its

@@ -15,6 +15,7 @@ from shared.config import Settings
 from shared.errors import DomainError
 from shared.ports import Deps
 from shared.services.api_tokens import create_api_token
+from shared.services.console_sessions import create_sign_in_link
 from shared.services.members import add_member, invite
 from shared.services.workspaces import create_workspace, find_workspace
 
@@ -62,6 +63,18 @@ async def _invite_create(deps: Deps, args: argparse.Namespace) -> None:
     print(pending.id)
 
 
+async def _console_url(deps: Deps, args: argparse.Namespace) -> None:
+    workspace = await find_workspace(deps, args.workspace)
+    if workspace is None:
+        workspace = await create_workspace(deps, args.workspace, args.plan)
+        print(f"created workspace {workspace.name} ({workspace.id}, plan {workspace.plan})", file=sys.stderr)
+    secret = await create_sign_in_link(deps, workspace.id, ttl_seconds=args.ttl)
+    host = "127.0.0.1" if deps.settings.host in ("0.0.0.0", "::") else deps.settings.host
+    base = (args.base_url or deps.settings.public_base_url or f"http://{host}:{deps.settings.port}").rstrip("/")
+    print(f"one-time sign-in link to the console of {workspace.name}, valid {args.ttl} s:", file=sys.stderr)
+    print(f"{base}/sign-in/link/{secret}")
+
+
 def _serve(settings: Settings) -> None:
     # Only `serve` needs the web server and every family's routes; the other commands start faster without.
     import uvicorn  # noqa: PLC0415
@@ -103,6 +116,11 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--email", required=True)
     ask.add_argument("--role", choices=["owner", "admin", "member"], default="owner")
     ask.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
+    link = commands.add_parser("console-url", help="print a one-time sign-in link to the web console")
+    link.add_argument("--workspace", required=True, help="workspace name (created if missing)")
+    link.add_argument("--ttl", type=int, default=600, help="seconds the link stays valid (it works once)")
+    link.add_argument("--base-url", default="", help="the console's address, if not this machine's server")
+    link.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
     commands.add_parser("serve", help="serve every endpoint family on one port")
     cli_run.add_parser(commands)
     return root
@@ -117,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         _serve(settings)
         return 0
     action = {"workspace": _workspace_create, "token": _token_create, "session": _session_create,
-              "invite": _invite_create}[args.command]
+              "invite": _invite_create, "console-url": _console_url}[args.command]
     try:
         asyncio.run(action(build(settings), args))
     except (DomainError, ValueError) as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions import operator_api, resource_api, runtime_api, session_api, task_worker
+from functions import console_api, operator_api, resource_api, runtime_api, session_api, task_worker
 from shared.bootstrap import build
 from shared.config import Settings
 from shared.http.family import entrypoint
@@ -16,6 +16,9 @@ FAMILIES = [
     resource_api.FAMILY,
     task_worker.FAMILY,
 ]
+# Every deployed function: the API families (what /openapi.yaml describes) and the console's
+# web pages, matched last in the embedded server.
+DEPLOYED = [*FAMILIES, console_api.FAMILY]
 
 def process_deps(family: Family):
     """The Deps of a process serving `family`, built from the environment on first use (not at import)."""
@@ -30,4 +33,4 @@ def process_deps(family: Family):
 
 
 # The functions-framework function of each family, by family name (what deploy gives as --entry-point).
-ENTRYPOINTS = {family.name: entrypoint(family, FAMILIES, process_deps(family)) for family in FAMILIES}
+ENTRYPOINTS = {family.name: entrypoint(family, FAMILIES, process_deps(family)) for family in DEPLOYED}

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from functions.families import FAMILIES
+from functions.families import DEPLOYED, FAMILIES
 from functions.ticker import tick_forever
 from shared.adapters.local_queue import LocalQueue
 from shared.http.family import dispatcher
@@ -23,7 +23,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 def create_app(deps: Deps) -> Starlette:
     """An ASGI app serving every family with these deps; starts the local queue if there is one."""
-    handle = dispatcher(FAMILIES, _constant(deps))
+    handle = dispatcher(DEPLOYED, _constant(deps), documented=FAMILIES)
 
     async def endpoint(request: Request) -> Response:
         return await handle(request)

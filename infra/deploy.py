@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if not __package__:
     sys.path.insert(0, str(ROOT))
 
-from functions.families import FAMILIES  # noqa: E402
+from functions.families import DEPLOYED  # noqa: E402
 from functions.operator_api import JOBS  # noqa: E402
 from infra.urlmap import function_name, url_map  # noqa: E402
 
@@ -113,7 +113,7 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
                      f"--member=serviceAccount:{api_sa}", "--role=roles/iam.serviceAccountUser"]))
     env = ",".join(f"{name}={value}" for name, value in function_env(project, region, base_url, supabase_url).items())
     secrets = ",".join(f"{variable}={secret}:latest" for secret, variable in SECRETS.items())
-    for family in FAMILIES:
+    for family in DEPLOYED:
         access = "--no-allow-unauthenticated" if family.name == "task_worker" else "--allow-unauthenticated"
         out.append(Step([*g, "functions", "deploy", function_name(family.name), "--gen2", "--runtime=python311",
                          f"--region={region}", f"--source={ROOT}", f"--entry-point={family.name}", "--trigger-http",
@@ -130,7 +130,7 @@ def steps(project: str, region: str, base_url: str, supabase_url: str = "") -> l
             *g, "scheduler", "jobs", "create", "http", name, f"--location={region}", f"--schedule={job.cron}",
             f"--uri={base_url}{job.path}", "--http-method=POST"]) + f' --headers="{header}"'],
             unless=[*g, "scheduler", "jobs", "describe", name, f"--location={region}"]))
-    for family in FAMILIES:
+    for family in DEPLOYED:
         name = function_name(family.name)
         out += [Step([*g, "compute", "network-endpoint-groups", "create", name, f"--region={region}",
                       "--network-endpoint-type=serverless", f"--cloud-function-name={name}"],

@@ -13,6 +13,7 @@ import argparse
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from infra.urlmap import family_of, path_matcher, url_map
 
@@ -21,8 +22,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "transfer-encoding", "upgrade"}
 
 
-def forwarded(headers: "aiohttp.typedefs.LooseHeaders", drop: set[str]) -> dict[str, str]:
-    return {name: value for name, value in headers.items() if name.lower() not in HOP_BY_HOP | drop}
+def forwarded(headers: "aiohttp.typedefs.LooseHeaders", drop: set[str]) -> CIMultiDict[str]:
+    # A multi-dict: a header sent twice (Set-Cookie, above all) must reach the other side twice.
+    return CIMultiDict((name, value) for name, value in headers.items() if name.lower() not in HOP_BY_HOP | drop)
 
 
 def router_app(backends: dict[str, str]) -> web.Application:
@@ -40,8 +42,8 @@ def router_app(backends: dict[str, str]) -> web.Application:
     async def proxy(request: web.Request) -> web.StreamResponse:
         target = backends[route(request.path) or default] + request.raw_path
         headers = forwarded(request.headers, {"host", "content-length"})
-        headers |= {"X-Forwarded-For": request.remote or "", "X-Forwarded-Proto": request.scheme,
-                    "X-Forwarded-Host": request.host}
+        headers.update({"X-Forwarded-For": request.remote or "", "X-Forwarded-Proto": request.scheme,
+                        "X-Forwarded-Host": request.host})
         try:
             upstream = await app["session"].request(request.method, target, headers=headers,
                                                     data=await request.read(), allow_redirects=False)

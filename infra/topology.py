@@ -35,7 +35,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-from functions.families import FAMILIES
+from functions.families import DEPLOYED
 from functions.operator_api import JOBS
 from infra import emulators
 from infra.deploy import QUEUE, SECRETS, bucket_name, function_env
@@ -86,7 +86,7 @@ def new_secret() -> str:
 
 @dataclass
 class Topology:
-    """Five functions and a router on this machine's loopback, configured as deploy configures the cloud."""
+    """Every family's function and a router on this machine's loopback, configured as deploy configures the cloud."""
 
     emulators: Emulators
     log_dir: Path
@@ -94,7 +94,7 @@ class Topology:
     supabase_url: str = ""
     # Settings on top of deploy's (the caller's DRGERO_* for serve-gcp; test upstream allowances).
     overrides: dict[str, str] = field(default_factory=dict)
-    ports: dict[str, int] = field(default_factory=lambda: {family.name: free_port() for family in FAMILIES})
+    ports: dict[str, int] = field(default_factory=lambda: {family.name: free_port() for family in DEPLOYED})
     children: dict[str, Child] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -118,7 +118,7 @@ class Topology:
     def start(self) -> None:
         """Create what deploy creates (bucket, queue), then start the functions and the router, all answering."""
         self._create_backends()
-        for family in FAMILIES:
+        for family in DEPLOYED:
             self.children[family.name] = self._spawn_function(family.name)
         self.children["router"] = emulators.start(
             "router", [sys.executable, "-m", "infra.router", "--port", str(self.port),

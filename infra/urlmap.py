@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from functions.families import FAMILIES
+from functions.families import DEPLOYED, FAMILIES
 from shared.http.family import common_routes
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -26,7 +26,7 @@ def backend(project: str, family: str) -> str:
 
 def route_table() -> list[tuple[str, str, str]]:
     """(method, path template, family) for every route, health and OpenAPI going to the resource family."""
-    rows = [(route.method, route.path, family.name) for family in FAMILIES for route in family.routes]
+    rows = [(route.method, route.path, family.name) for family in DEPLOYED for route in family.routes]
     rows += [(route.method, route.path, "resource_api") for route in common_routes(FAMILIES)]
     return rows
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from functions.families import FAMILIES
+from functions.families import DEPLOYED as FAMILIES
 from infra.deploy import SECRETS, already_exists, steps
 from infra.urlmap import function_name
 from tests import fake_gcloud

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.requests import Request
 
 from shared.auth.principal import Principal
 from shared.auth.secrets import TASK_SIGNATURE_HEADER, same_secret, task_signature
 from shared.errors import NotFoundError, PermissionDenied, Unauthenticated
+from shared.http.bodies import read_limited
 from shared.http.routes import Route
 from shared.ports import Deps
+from shared.services import console_sessions
 from shared.services.api_tokens import authenticate_api_token
 from shared.services.members import WORKSPACE_HEADER, authenticate_session, authenticate_user
 from shared.services.push_tokens import PUSH_TOKEN_PREFIX, authenticate_push_token
@@ -28,6 +32,10 @@ async def _api_token(request: Request, deps: Deps) -> Principal:
 
 
 PUSH_TOKEN_HEADER = "X-Dr.Gero-Push-Token"
+CONSOLE_COOKIE = "drgero_console"
+CSRF_HEADER, CSRF_FIELD = "X-CSRF-Token", "csrf"
+SAFE_METHODS = ("GET", "HEAD")
+FORM_LIMIT = 1_000_000  # a console form: a prompt, a schedule, a few rows to push
 
 
 async def _push_or_api_token(request: Request, deps: Deps) -> Principal:
@@ -57,6 +65,32 @@ async def _user(request: Request, deps: Deps) -> Principal:
     return await authenticate_user(deps, bearer(request))
 
 
+async def _console(request: Request, deps: Deps) -> Principal:
+    """The console cookie's principal; a write must also carry the session's CSRF token."""
+    secret = request.cookies.get(CONSOLE_COOKIE, "")
+    principal = await console_sessions.resolve(deps, secret)
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get(CSRF_HEADER, "") or await _form_field(request, CSRF_FIELD)
+        if not console_sessions.csrf_ok(deps.settings.encryption_key, secret, given):
+            raise PermissionDenied("The form's CSRF token is missing or wrong; reload the page and retry.",
+                                   code="csrf_failed")
+    return principal
+
+
+async def _form_field(request: Request, name: str) -> str:
+    """One field of a urlencoded form body (Starlette keeps the body for the handler to read again)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return ""
+    return (parse_qs((await form_body(request)).decode("utf-8", "replace")).get(name) or [""])[0]
+
+
+async def form_body(request: Request) -> bytes:
+    """The request body, read once within the form limit and kept for whoever reads it next."""
+    if not hasattr(request, "_body"):
+        request._body = await read_limited(request, FORM_LIMIT)  # Starlette replays `_body` to later readers
+    return request._body
+
+
 async def _cron(request: Request, deps: Deps) -> Principal:
     if not same_secret(bearer(request), deps.settings.effective_cron_secret):
         raise Unauthenticated("The cron secret is wrong.", code="invalid_token")
@@ -82,5 +116,5 @@ async def authenticate(route: Route, request: Request, deps: Deps, params: dict[
 
 AUTHENTICATORS = {
     "api_token": _api_token, "push": _push_or_api_token, "session": _session, "user": _user, "cron": _cron,
-    "task": _task,
+    "task": _task, "console": _console,
 }

@@ -72,6 +72,14 @@ class Dispatcher:
 
     async def _dispatch(self, request: Request) -> Response:
         route, params = self._match(request)
+        if route.on_error is None:
+            return await self._answer(route, params, request)
+        try:
+            return await self._answer(route, params, request)
+        except Exception as exc:  # noqa: BLE001 - the route renders its own errors (the console's pages)
+            return await route.on_error(request, exc)
+
+    async def _answer(self, route: Route, params: dict[str, str], request: Request) -> Response:
         _check_ids(params)
         deps = await self._deps()
         principal = await authenticate(route, request, deps, params)

@@ -16,7 +16,8 @@ from shared.ports import Deps
 B = TypeVar("B")
 # session: a browser session acting in one of its workspaces; user: the same session acting for
 # the person themselves (their invites, leaving a workspace), which needs no workspace.
-Auth = Literal["none", "api_token", "push", "session", "user", "cron", "task"]
+# console: the console's cookie session (a link, an API token or a browser session), with CSRF on writes.
+Auth = Literal["none", "api_token", "push", "session", "user", "cron", "task", "console"]
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -73,6 +74,8 @@ class Route:
     alt_media_types: tuple[str, ...] = ()
     # A tighter body cap than the service-wide one (e.g. what one stored document can hold).
     max_body_bytes: int | None = None
+    # Renders any failure of this route itself (the console answers HTML pages, not JSON errors).
+    on_error: Callable[[Request, Exception], Awaitable[Any]] | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 import uuid
@@ -230,3 +231,17 @@ def test_a_task_worker_killed_mid_run_restarts_and_the_run_completes_with_exact_
     assert [(ranking[c]["rows_scored"], ranking[c]["failures"]) for c in (right, wrong)] == [(40, 0), (40, 0)]
     results = [json.loads(line) for line in api.get(f"/api/leaderboards/{board}/runs/{run_id}/results").text.splitlines()]
     assert len(results) == 80 and len({(r["candidate_id"], r["row_id"]) for r in results}) == 80
+
+
+def test_the_console_is_its_own_function_behind_the_router(topology, token):
+    console = httpx.Client(base_url=topology.url, timeout=10, follow_redirects=False)
+    page = console.get("/sign-in")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    signin = re.search(r'name="signin_csrf" value="([^"]+)"', page.text).group(1)
+    signed = console.post("/sign-in", data={"signin_csrf": signin, "api_token": token, "next": "/"})
+    assert signed.status_code == 303
+    assert any(c.startswith("drgero_console=") and "HttpOnly" in c for c in signed.headers.get_list("set-cookie"))
+    listing = console.get("/")
+    assert listing.status_code == 200 and "<h1>Leaderboards</h1>" in listing.text
+    direct = httpx.get(f"{topology.function_url('console')}/sign-in", timeout=10)
+    assert direct.status_code == 200  # the router sent it to the console function, which serves it alone
