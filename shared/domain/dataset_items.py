@@ -25,6 +25,7 @@ from shared.domain.aggregate import Aggregate
 
 EDITABLE = ("input", "expected", "metadata", "golden")
 REF_FIELDS = ("ref_trace_id", "ref_timestamp", "ref_source_id")
+ROW_ORDER = ("id", "input", "expected", "messages", "metadata", "pushed_at")
 EDIT_IDS = uuid.UUID("3e8a4c21-5b7d-4f90-8a12-6c4d2e9b7f31")  # namespace of edit ids
 
 
@@ -54,6 +55,17 @@ class DatasetEdit(Aggregate):
 def edit_id(leaderboard_id: str, item_id: str) -> str:
     """One edit document per item, so concurrent edits of one row meet on one version check."""
     return str(uuid.uuid5(EDIT_IDS, f"{leaderboard_id}\x00{item_id}"))
+
+
+def in_file_order(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its keys in one order, `id` first, as dataset files write it.
+
+    A document store may hand a row back with its keys in any order; files keep one, so
+    an item can be found by the bytes its line starts with.
+    """
+    ordered = {name: row[name] for name in ROW_ORDER if name in row}
+    ordered.update(row)
+    return ordered
 
 
 def applied(row: dict[str, Any], edit: DatasetEdit | None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import orjson
 
+from shared.domain.dataset_items import in_file_order
 from shared.domain.leaderboard import Leaderboard
 from shared.domain.push_dataset import PushDataset
 from shared.domain.times import iso
@@ -61,17 +62,9 @@ def row_digest(row: Data) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 
-ROW_ORDER = ("id", "input", "expected", "messages", "metadata", "pushed_at")
-
-
 def stored_row(row: Data, batch_id: str, index: int) -> Data:
-    """The row as the dataset file holds it: rows pushed without an id get a stable one.
-
-    Keys are put in one order, `id` first (a document store may hand a batch's rows back
-    with their keys in any order), so an item can be found by the bytes its line starts with.
-    """
-    ordered = {name: row[name] for name in ROW_ORDER if name in row}
-    ordered.update(row)
+    """The row as the dataset file holds it: keys in file order, and an id (a stable one when pushed without)."""
+    ordered = in_file_order(row)
     if ordered["id"] is None:
         ordered["id"] = f"{batch_id}-{index}"
     return ordered

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from shared.domain.dataset_items import DatasetEdit, applied, line_id
+from shared.domain.dataset_items import DatasetEdit, applied, in_file_order, line_id
 from shared.domain.push_dataset import PushDataset
 from shared.ports import Deps, Transaction
 from shared.stores.push_datasets import DatasetEdits
@@ -51,7 +51,7 @@ class Folding:
         if edit is None:
             deleted = was_deleted
         else:
-            row = applied(orjson.loads(line), edit)
+            row = in_file_order(applied(orjson.loads(line), edit))
             line, deleted = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), bool(row.get("deleted_at"))
             self.edited += 1
         if deleted:

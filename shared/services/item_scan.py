@@ -9,6 +9,7 @@ soon as its page is full when the order is the dataset's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,11 @@ import orjson
 from shared.domain.dataset_items import DatasetEdit, line_id
 from shared.domain.push_dataset import PushDataset
 from shared.ports import Deps
-from shared.services.consolidation import STREAM_CHUNK, lines, stored_row
+from shared.services.consolidation import STREAM_CHUNK, stored_row
 from shared.stores.push_datasets import PushBatches
 
 CONSOLIDATED, PENDING = "consolidated", "pending"
+ID_AT_LINE_START = re.compile(rb'^\{"id":"([^"\\\n]*)"', re.MULTILINE)
 PENDING_PAGE = 100
 
 
@@ -61,22 +63,23 @@ async def _find_row(chunks: AsyncIterator[bytes], item_id: str) -> dict[str, Any
     async for chunk in chunks:
         data = rest + chunk
         cut = data.rfind(b"\n") + 1  # whole lines only; the rest waits for the next chunk
-        found = _row_in(data[:cut], needle, item_id)
+        found = _row_in(data, cut, needle, item_id)
         if found is not None:
             return found
         rest = data[cut:]
-    return _row_in(rest, needle, item_id)
+    return _row_in(rest, len(rest), needle, item_id)
 
 
-def _row_in(data: bytes, needle: bytes, item_id: str) -> dict[str, Any] | None:
-    at = data.find(needle)
+def _row_in(data: bytes, stop: int, needle: bytes, item_id: str) -> dict[str, Any] | None:
+    """The row with this id among the lines of data[:stop] (searched in place, not copied)."""
+    at = data.find(needle, 0, stop)
     while at >= 0:
-        start, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
-        end = len(data) if end < 0 else end
+        start, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at, stop)
+        end = stop if end < 0 else end
         row = orjson.loads(data[start:end])
         if row.get("id") == item_id:
             return row
-        at = data.find(needle, end)
+        at = data.find(needle, end, stop)
     return None
 
 
@@ -85,15 +88,53 @@ async def every_row(deps: Deps, pointer: PushDataset | None, leaderboard_id: str
     """Every row in dataset order (current rows, deleted rows, pending rows), parsed.
 
     `prefilter`, when given, skips without parsing the unedited lines whose lowercased
-    bytes do not contain it (a search term that cannot be in them).
+    bytes do not contain it (a search term that cannot be in them): whole blocks of lines
+    are searched at once, and only the lines with a hit, or with an edit, are parsed.
     """
+    edited = _plain_ids(edits)
     for key in _files(pointer):
-        async for line in lines(deps.blobs.read_stream(key, chunk_size=STREAM_CHUNK)):
-            if prefilter is not None and prefilter not in line.lower() and line_id(line) not in edits:
-                continue
-            yield Found(orjson.loads(line), CONSOLIDATED)
+        async for block in _blocks(deps.blobs.read_stream(key, chunk_size=STREAM_CHUNK)):
+            for line in _worth_parsing(block, prefilter, edited, edits):
+                yield Found(orjson.loads(line), CONSOLIDATED)
     async for row in _pending_rows(deps, leaderboard_id):
         yield Found(row, PENDING)
+
+
+def _plain_ids(edits: dict[str, DatasetEdit]) -> set[bytes] | None:
+    """The edited ids as they appear in the file, or None when one needs JSON escapes (lines are then read one by one)."""
+    encoded = {orjson.dumps(item_id)[1:-1] for item_id in edits}
+    return None if any(b"\\" in value for value in encoded) else encoded
+
+
+async def _blocks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream in blocks of whole lines, each ending in a newline."""
+    rest = b""
+    async for chunk in chunks:
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest + b"\n"
+
+
+def _worth_parsing(block: bytes, prefilter: bytes | None, edited: set[bytes] | None,
+                   edits: dict[str, DatasetEdit]) -> list[bytes]:
+    if prefilter is None:
+        return block.splitlines()
+    starts = set()
+    if edits:
+        ids = list(ID_AT_LINE_START.finditer(block))
+        if edited is None or len(ids) != block.count(b"\n"):  # a line without its id first: look at each line
+            return [line for line in block.splitlines() if prefilter in line.lower() or line_id(line) in edits]
+        starts.update(match.start() for match in ids if match.group(1) in edited)
+    lowered = block.lower()
+    at = lowered.find(prefilter)
+    while at >= 0:
+        starts.add(block.rfind(b"\n", 0, at) + 1)
+        at = lowered.find(prefilter, block.find(b"\n", at))
+    return [block[start:block.find(b"\n", start)] for start in sorted(starts)]
 
 
 async def _pending_rows(deps: Deps, leaderboard_id: str) -> AsyncIterator[dict[str, Any]]:
