@@ -5,6 +5,7 @@ The GCP side serves the same app from the Firestore and GCS emulators.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ import pytest
 from functions.server import create_app
 from shared.adapters.local_queue import LocalQueue
 from shared.ports import Deps
+from shared.services import push_datasets
+from shared.services.tasks import runner
 from tests.conftest import Workspaces
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.factories import push_leaderboard
@@ -232,3 +235,47 @@ async def test_reading_needs_the_read_scope_and_editing_the_write_scope(http, ap
     assert (await http.get(_items(board_of_gamma, "t-1"), headers=reader)).status_code == 200
     refused = await http.patch(_items(board_of_gamma, "t-1"), headers=reader, json={"golden": True})
     assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+
+
+# --- how edits are batched into versions (embedded: a stepped clock and the in-process worker) -----------------
+
+async def test_edits_made_within_the_fold_delay_land_in_one_new_version(client, auth, deps, monkeypatch):
+    monkeypatch.setattr(push_datasets, "EDIT_FOLD_SECONDS", 0.3)
+    board = await _board(client, auth)
+    await _push(client, auth, board, ROWS)
+    await _consolidate(client, auth, board)
+    deps.queue.start(runner(deps))  # the test client runs no lifespan, so start the worker here
+    try:
+        for item in ("t-1", "t-2", "t-3"):
+            assert (await client.patch(_items(board, item), headers=auth, json={"golden": True})).status_code == 200
+        assert (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()["dataset_version"] == 1
+        await asyncio.sleep(0.5)
+        await deps.queue.drain()
+    finally:
+        await deps.queue.stop()
+    status = (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()
+    assert (status["dataset_version"], status["pending_edits"]) == (2, 0)  # one fold for the three edits
+    assert [row.get("golden") for row in await _download(client, auth, board)] == [True, True, True]
+
+
+async def test_consolidate_due_folds_edits_the_queue_did_not(client, auth, deps, clock):
+    board = await _board(client, auth, consolidate_every_events=100, consolidate_every_hours=24)
+    await _push(client, auth, board, ROWS)
+    await _consolidate(client, auth, board)
+    await client.delete(_items(board, "t-1"), headers=auth)
+    url, cron = "/api/push-datasets/consolidate-due", {"Authorization": f"Bearer {deps.settings.effective_cron_secret}"}
+    assert (await client.post(url, headers=cron)).json() == {"consolidated": []}  # within the fold delay
+    clock.advance(seconds=push_datasets.EDIT_FOLD_SECONDS + 1)
+    [done] = (await client.post(url, headers=cron)).json()["consolidated"]
+    assert (done["leaderboard_id"], done["reason"], done["version"], done["rows"], done["deleted_rows"]) == \
+        (board, "edits", 2, 2, 1)
+    assert (await client.post(url, headers=cron)).json() == {"consolidated": []}
+
+
+async def test_an_archived_leaderboard_keeps_its_items_readable_but_not_editable(client, auth):
+    board = await _board(client, auth)
+    await _push(client, auth, board, ROWS)
+    await client.patch(f"/api/leaderboards/{board}", headers=auth, json={"status": "archived"})
+    assert (await client.get(_items(board, "t-1"), headers=auth)).status_code == 200
+    refused = await client.patch(_items(board, "t-1"), headers=auth, json={"golden": True})
+    assert refused.status_code == 409 and refused.json()["error"]
