@@ -133,3 +133,12 @@ async def test_unknown_ids_and_other_workspaces_are_404_or_422(client, auth, ten
     borrowed = await client.post(f"/api/leaderboards/{board}/eval/test", headers=auth,
                                  json={**body, "candidate_id": stranger})
     assert borrowed.status_code == 422 and upstream.calls["upper"] == 0
+
+
+async def test_a_judge_url_inside_the_network_is_never_called(client, auth, upstream, deps):
+    board = await _board(client, auth)
+    deps.settings.allow_private_urls = False  # as in production
+    response = await client.post(f"/api/leaderboards/{board}/eval/test", headers=auth, json={
+        **_judge(upstream), "rows": [{"input": "France?", "output": "Paris", "expected": "Paris"}]})
+    assert response.status_code == 422 and response.json()["details"][0]["field"] == "judge"
+    assert upstream.calls["judge"] == 0
