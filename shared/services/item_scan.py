@@ -23,7 +23,8 @@ from shared.services.consolidation import STREAM_CHUNK, stored_row
 from shared.stores.push_datasets import PushBatches
 
 CONSOLIDATED, PENDING = "consolidated", "pending"
-ID_AT_LINE_START = re.compile(rb'^\{"id":"([^"\\\n]*)"', re.MULTILINE)
+# A line's plain id, after the newline before it: the literal prefix lets the search skip ahead fast.
+ID_AFTER_NEWLINE = re.compile(rb'\n\{"id":"([^"\\\n]*)"')
 PENDING_PAGE = 100
 
 
@@ -125,7 +126,8 @@ def _worth_parsing(block: bytes, prefilter: bytes | None, edited: set[bytes] | N
         return block.splitlines()
     starts = set()
     if edits:
-        ids = list(ID_AT_LINE_START.finditer(block))
+        # Each match starts at the newline before its line, which is where the line starts in `block`.
+        ids = list(ID_AFTER_NEWLINE.finditer(b"\n" + block))
         if edited is None or len(ids) != block.count(b"\n"):  # a line without its id first: look at each line
             return [line for line in block.splitlines() if prefilter in line.lower() or line_id(line) in edits]
         starts.update(match.start() for match in ids if match.group(1) in edited)
