@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -83,7 +82,7 @@ def edits_child(home: str, board_id: str, workspace_id: str) -> None:
                 "p95_ms": statistics.quantiles(took, n=20)[-1] * 1000, "reads": reads}
 
     result = asyncio.run(run())
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
@@ -97,8 +96,15 @@ def fold_child(home: str, board_id: str) -> None:
         return {"seconds": time.perf_counter() - started, **outcome.as_json()}
 
     result = asyncio.run(run())
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM starts afresh at exec; getrusage's ru_maxrss would keep the parent's)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def _child(code: str) -> dict:
