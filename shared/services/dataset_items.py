@@ -168,11 +168,13 @@ async def edit_item(deps: Deps, workspace_id: str, leaderboard_id: str, item_id:
                                    leaderboard_id=board.id, item_id=item_id, created_at=now, updated_at=now)
         if not change(edit, now, item):
             return item
+        first = edit.revision is None
         try:
             await store.save(edit)
         except (PreconditionFailed, AlreadyExists, NotFound):
             continue  # another edit, or a fold, got there first: read again and check the version again
-        await fold_edits_soon(deps, board)
+        if first:  # a later edit of the same item finds its fold already asked for
+            await fold_edits_soon(deps, board)
         return public_item(found.row, found.state, edit, version)
     raise StaleVersion(f"Item {item_id} kept changing while this request tried to change it; read it again.")
 

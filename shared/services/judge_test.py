@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from shared.domain.leaderboard import Candidate, Leaderboard
 from shared.domain.scoring import DRY_RUN_MAX_ROWS
@@ -81,6 +82,10 @@ def _as_answered(row: Data, position: int) -> Data:
 async def _candidate(deps: Deps, board: Leaderboard, candidate_id: str | None) -> Candidate | None:
     if candidate_id is None:
         return None
+    try:
+        uuid.UUID(candidate_id)  # a candidate id is a UUID; anything else names none (and is no document id)
+    except ValueError:
+        raise InvalidInput.field("candidate_id", "not a candidate of this leaderboard") from None
     found = await Candidates(deps.documents).get(candidate_id)
     if found is None or found.leaderboard_id != board.id:
         raise InvalidInput.field("candidate_id", "not a candidate of this leaderboard")

@@ -133,6 +133,10 @@ async def test_unknown_ids_and_other_workspaces_are_404_or_422(client, auth, ten
     borrowed = await client.post(f"/api/leaderboards/{board}/eval/test", headers=auth,
                                  json={**body, "candidate_id": stranger})
     assert borrowed.status_code == 422 and upstream.calls["upper"] == 0
+    for odd in ("not-a-uuid", "a/b"):
+        refused = await client.post(f"/api/leaderboards/{board}/eval/test", headers=auth,
+                                    json={**body, "candidate_id": odd})
+        assert refused.status_code == 422 and refused.json()["details"][0]["field"] == "candidate_id"
 
 
 async def test_a_judge_url_inside_the_network_is_never_called(client, auth, upstream, deps):
