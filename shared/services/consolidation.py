@@ -20,9 +20,10 @@ The steps, and why a crash at any point loses and doubles nothing:
 
 Dedupe keeps the first occurrence of each row identity (its id, or its input + expected
 when it has no id). A deleted row's identity stays taken whatever the dedupe setting: the
-same row pushed again is dropped until the deleted one is restored. With `auto_limit_size` the dataset keeps the newest
-`max_samples_to_gather` rows and drops the oldest; without it, rows past the cap are
-dropped at consolidation (and refused at push time when the cap is visibly reached).
+same row pushed again is dropped until the deleted one is restored. With
+`auto_limit_size` the dataset keeps the newest `max_samples_to_gather` rows and drops the
+oldest; without it, rows past the cap are dropped at consolidation (and refused at push
+time when the cap is visibly reached).
 """
 
 from __future__ import annotations
