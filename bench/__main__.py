@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, console, gateway, mixed_load, push, quality_loop, runs, topology
+from bench import api_overhead, console, gateway, items, mixed_load, push, quality_loop, runs, topology
 
 
 def main() -> None:
     print(asyncio.run(api_overhead.run()))
     print(asyncio.run(push.run()))
+    print(asyncio.run(items.run()))
     print(asyncio.run(runs.run()))
     print(asyncio.run(console.run()))
     print(asyncio.run(gateway.run()))

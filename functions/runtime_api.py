@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from functions.runtime_dataset_items import ROUTES as ITEM_ROUTES
 from functions.runtime_datasets import BOARD
 from functions.runtime_datasets import ROUTES as DATASET_ROUTES
 from shared.auth import scopes as S
@@ -130,6 +131,7 @@ async def live_quality(call: Call[None]) -> dict[str, Any]:
 
 ROUTES: list[Route] = [
     *DATASET_ROUTES,
+    *ITEM_ROUTES,
     Route("POST", f"{BOARD}/inference", run_inference,
           "Answer with the chosen model (falling back along the latest ranking); traced",
           scopes=(S.INFERENCE,), body=InferenceRequest, response=InferenceResponse, errors=(402, 409, 502),

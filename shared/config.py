@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # The most an inference call may take, fallbacks and retries included, before a 502.
     inference_timeout_seconds: float = 60.0
     judge_max_tokens: int = 400
+    # A judge dry-run (POST .../eval/test) answers within this, with what finished by then.
+    judge_test_timeout_seconds: float = 45.0
     # Browser sessions: Supabase access tokens (JWTs), HS256 with the project's JWT secret
     # and/or asymmetric keys from the project's JWKS URL; `aud` must match.
     supabase_jwt_secret: str = ""

@@ -25,6 +25,12 @@ class ConflictError(DomainError):
     code = "conflict"
 
 
+class StaleVersion(DomainError):
+    """The caller's If-Match named a version the resource has left."""
+
+    code = "precondition_failed"
+
+
 class InvalidInput(DomainError):
     """Input that parses but breaks a rule; `details` lists `{field, message}`."""
 

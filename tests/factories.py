@@ -7,8 +7,10 @@ from typing import Any
 
 from shared.schemas.auto_select import AutoSelectRequest
 from shared.schemas.candidates import CandidateCreate, CandidateUpdate
+from shared.schemas.dataset_items import DatasetItemUpdate
 from shared.schemas.fine_tunes import FineTuneStart
 from shared.schemas.inference import ChatCompletionsRequest, InferenceRequest
+from shared.schemas.judge_test import JudgeTestRequest
 from shared.schemas.leaderboards import LeaderboardUpdate
 from shared.schemas.models import ModelUpdate
 from shared.schemas.push import PushBody, PushTokenCreate
@@ -82,7 +84,9 @@ def _route_bodies() -> dict[type, dict[str, Any]]:
             PushTokenCreate: {"name": "stolen"}, RunCreate: {}, AnnotationCreate: {"score": 1},
             InferenceRequest: {"input": "sneaked in"},
             ChatCompletionsRequest: {"model": "x", "messages": [{"role": "user", "content": "sneaked in"}]},
-            AutoSelectRequest: {"number_of_models": 1}, FineTuneStart: {"leaderboard_id": str(uuid.uuid4())}}
+            AutoSelectRequest: {"number_of_models": 1}, FineTuneStart: {"leaderboard_id": str(uuid.uuid4())},
+            DatasetItemUpdate: {"expected": "taken over"},
+            JudgeTestRequest: {"rows": [{"input": "sneaked in", "output": "x"}]}}
 
 
 # A valid body for each route body schema that generated tests send (others get `{}`).

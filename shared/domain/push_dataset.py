@@ -18,11 +18,16 @@ class PushDataset(Aggregate):
     keys_key: str | None = None  # a 16-byte digest per row, in the same order (for dedupe)
     manifest_key: str | None = None  # the ids of the batches this version consumed
     previous_blob_key: str | None = None
+    # Deleted rows, kept out of the dataset file so they can be restored and never pushed back in
+    deleted_key: str | None = None  # their JSONL, each with its `deleted_at`
+    deleted_keys_key: str | None = None  # their 16-byte digests, in the same order
+    deleted_rows: int = 0
+    edits_key: str | None = None  # the item edits this version folded in: [[edit id, its revision], ...]
     rows: int = 0
     consolidated_accepted: int = 0  # accepted rows ever folded in: pending = accepted - this
     consolidated_at: str | None = None
-    # Whether this version's batches are marked consolidated; a crash before that is
-    # repaired by the next consolidation, which marks them first.
+    # Whether this version's batches are marked consolidated and its folded edits dropped; a
+    # crash before that is repaired by the next consolidation, which does it first.
     marked: bool = False
 
 

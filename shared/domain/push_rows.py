@@ -25,15 +25,19 @@ truncated. A field that is absent and a field that is null mean the same.
   `conversation_id`, `user_id`, `source`, `model`, `provider`, `latency_ms`, `cost_usd`,
   `tags` and `timestamp` when not null; top-level values win over the same keys inside
   `metadata`. Every other top-level field is ignored.
+- ref_trace_id, ref_timestamp, ref_source_id: where the row comes from (the production trace,
+  when the call or event happened, the event's id in the app). Strings of 1 to 200
+  characters, ref_timestamp an ISO-8601 time; kept as given (`invalid_ref` otherwise).
 - pushed_at: the time the push was received, given by the caller.
 - caps: at most 500 rows per push (checked by the caller), input and expected up to 32,000
   characters each, metadata up to 16,384 bytes as compact UTF-8 JSON.
 
 The stored row is `{"id", "input", "expected", "messages", "metadata", "pushed_at"}`, in
-that order, with `messages` only when the input came from messages.
+that order, with `messages` only when the input came from messages, then the `ref_*`
+fields that were given.
 
 Rejection reasons: `not_an_object`, `missing_input`, `invalid_messages`, `invalid_id`,
-`invalid_metadata`, `field_too_long`, `metadata_too_large` and `invalid_value`. A row
+`invalid_ref`, `invalid_metadata`, `field_too_long`, `metadata_too_large` and `invalid_value`. A row
 breaking several rules reports the first one found, looking at expected and input, then
 id, metadata, lengths and metadata size. `invalid_value` covers what JSON storage cannot
 hold faithfully: nesting deeper than the interpreter can serialize, non-finite floats,
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -57,6 +62,7 @@ METADATA_FIELDS = ("trace_id", "session_id", "conversation_id", "user_id", "sour
                    "provider", "latency_ms", "cost_usd", "tags", "timestamp")
 INPUT_FIELDS = ("input", "prompt", "question", "query")
 EXPECTED_FIELDS = ("expected", "output", "response", "completion", "answer")
+REF_FIELDS = ("ref_trace_id", "ref_timestamp", "ref_source_id")
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ def normalize(raw: Any, index: int, pushed_at: str) -> dict[str, Any] | Rejectio
         expected = _expected(raw)
         text, expected, conversation = _input(raw, expected)
         row_id = _row_id(raw)
+        refs = _refs(raw)
         metadata = _metadata(raw)
         for name, value in (("input", text), ("expected", expected)):
             if value is not None and len(value) > MAX_FIELD_CHARS:
@@ -102,7 +109,7 @@ def normalize(raw: Any, index: int, pushed_at: str) -> dict[str, Any] | Rejectio
         if size > MAX_METADATA_BYTES:
             raise _Reject("metadata_too_large",
                           f"metadata is {size} bytes of JSON; the limit is {MAX_METADATA_BYTES}.")
-        for value in (text, expected, row_id):
+        for value in (text, expected, row_id, *refs.values()):
             if value is not None:
                 _utf8(value)
     except _Reject as rejected:
@@ -112,6 +119,7 @@ def normalize(raw: Any, index: int, pushed_at: str) -> dict[str, Any] | Rejectio
         row["messages"] = conversation
     row["metadata"] = metadata
     row["pushed_at"] = pushed_at
+    row.update(refs)
     try:
         orjson.dumps(row)  # the encoder storage uses: 64-bit integers, UTF-8 strings, string keys
     except TypeError:
@@ -225,6 +233,19 @@ def _row_id(raw: dict[str, Any]) -> str | None:
     if too_long or not 1 <= len(text) <= MAX_ID_CHARS:
         raise _Reject("invalid_id", f"`id` must be 1 to {MAX_ID_CHARS} characters once trimmed.")
     return text
+
+
+def _refs(raw: dict[str, Any]) -> dict[str, str]:
+    refs = {name: raw[name] for name in REF_FIELDS if raw.get(name) is not None}
+    for name, value in refs.items():
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_ID_CHARS:
+            raise _Reject("invalid_ref", f"`{name}` must be a string of 1 to {MAX_ID_CHARS} characters.")
+    if "ref_timestamp" in refs:
+        try:
+            datetime.fromisoformat(refs["ref_timestamp"].replace("Z", "+00:00"))
+        except ValueError:
+            raise _Reject("invalid_ref", "`ref_timestamp` must be an ISO-8601 time.") from None
+    return refs
 
 
 def _metadata(raw: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PASS_THRESHOLD = 0.5  # a judged answer at or above this score counts as a pass
+DRY_RUN_MAX_ROWS = 20  # rows one judge dry-run scores (each may cost a candidate call and a judge call)
 _SPACES = re.compile(r"\s+")
 
 

@@ -20,7 +20,7 @@ from shared.errors import InvalidInput
 from shared.http.authenticate import authenticate
 from shared.http.bodies import parse_json, read_limited
 from shared.http.errors import HttpError, error_response, response_for
-from shared.http.routes import Answer, Call, Route
+from shared.http.routes import TEXT_IDS, Answer, Call, Route
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def public(route: Route, result: Any) -> bytes:
 def _check_ids(params: dict[str, str]) -> None:
     # Ids are UUIDs; anything else cannot name a resource, so it is simply not found.
     for name, value in params.items():
-        if name.endswith("_id"):
+        if name.endswith("_id") and name not in TEXT_IDS:
             try:
                 uuid.UUID(value)
             except ValueError:

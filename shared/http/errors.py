@@ -15,6 +15,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (errors.EntitlementRequired, 403),
     (errors.NotFoundError, 404),
     (errors.ConflictError, 409),
+    (errors.StaleVersion, 412),
     (errors.InvalidInput, 422),
     (errors.TooLarge, 413),
     (errors.ServiceUnavailable, 503),

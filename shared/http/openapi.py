@@ -46,6 +46,8 @@ UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMETERS = {
     "provider": {"type": "string", "enum": ["openrouter", "huggingface"]},
     "kind": {"type": "string", "pattern": "^[a-z_]{1,64}$", "description": "The task kind the queue named."},
+    "dataset_item_id": {"type": "string", "minLength": 1, "maxLength": 200,
+                        "description": "The row's id as pushed, or the one consolidation gave it ({batch id}-{index})."},
 }
 
 

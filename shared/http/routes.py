@@ -20,6 +20,8 @@ B = TypeVar("B")
 Auth = Literal["none", "api_token", "push", "session", "user", "cron", "task", "console"]
 
 _PARAM = re.compile(r"\{(\w+)\}")
+# Path ids that are the caller's own text (a pushed row's id), not UUIDs the service made.
+TEXT_IDS = frozenset({"dataset_item_id"})
 
 
 @dataclass

@@ -31,7 +31,7 @@ class PushConsolidation(ApiOutput):
 
 class RowRejection(ApiOutput):
     index: int = Field(description="Position of the row in the request.")
-    reason: str = Field(description="missing_input, invalid_messages, invalid_id, invalid_metadata, "
+    reason: str = Field(description="missing_input, invalid_messages, invalid_id, invalid_ref, invalid_metadata, "
                                     "metadata_too_large, field_too_long, invalid_value, not_an_object, duplicate, "
                                     "quota_exceeded or dataset_full.")
     message: str
@@ -71,6 +71,8 @@ class PushStatus(ApiOutput):
     consolidated_rows: int
     dataset_version: int
     consolidated_at: str | None
+    deleted_rows: int = Field(0, description="Deleted rows of the current version (restorable, not in the file).")
+    pending_edits: int = Field(0, description="Item edits not yet folded into a version.")
     quota: PushQuota
     max_samples_to_gather: int
     auto_limit_size: bool
@@ -88,13 +90,15 @@ class ConsolidationResult(ApiOutput):
     merged_rows: int
     deduplicated_rows: int
     dropped_rows: int = Field(description="Oldest rows dropped to stay within max_samples_to_gather.")
+    edited_rows: int = Field(0, description="Rows rewritten with a pending item edit (PATCH, DELETE, restore).")
+    deleted_rows: int = Field(0, description="Deleted rows kept out of this version (restorable).")
     consolidated_at: str | None
 
 
 class DueConsolidation(ApiOutput):
     leaderboard_id: str
     changed: bool
-    reason: str = Field(description="events or age.")
+    reason: str = Field(description="events, age, or edits (item edits waiting to be folded).")
     pending_rows: int
     version: int | None = None
     rows: int | None = None
@@ -102,6 +106,8 @@ class DueConsolidation(ApiOutput):
     deduplicated_rows: int | None = None
     dropped_rows: int | None = None
     batches: int | None = None
+    edited_rows: int | None = None
+    deleted_rows: int | None = None
     consolidated_at: str | None = None
     error: str | None = None
 

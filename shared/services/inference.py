@@ -161,13 +161,17 @@ async def _capture(deps: Deps, board: Leaderboard, trace: Trace) -> None:
     """With `dataset_metadata.capture_traces_to_dataset` on a PUSH leaderboard, the answer becomes a pushed row.
 
     It goes through the webhook's own path (normalization, quotas, dedupe), keyed by the
-    trace id so a retried save cannot push it twice.
+    trace id so a retried save cannot push it twice, and links back to the trace by its
+    ref_trace_id and ref_timestamp.
     """
     if not board.captures_traces:
         return
     row = {"input": trace.input, "output": trace.output, "trace_id": trace.id, "model": trace.model,
            "latency_ms": trace.latency_ms, "cost_usd": trace.cost_usd, "source": "inference",
-           "metadata": trace.metadata}
+           "metadata": trace.metadata, "ref_trace_id": trace.id, "ref_timestamp": trace.created_at}
+    source_id = trace.metadata.get("source_id")
+    if isinstance(source_id, str) and 0 < len(source_id.strip()) <= 200:
+        row["ref_source_id"] = source_id  # the app's own id of the call, when its request metadata names one
     await push_datasets.push(deps, trace.workspace_id, trace.leaderboard_id, row, idempotency_key=f"trace-{trace.id}")
 
 

@@ -45,7 +45,7 @@ from shared.services.push_quota import PUSH_QUOTA
 from shared.services.schedules import SLOTS
 from shared.services.spend import SPEND
 from shared.stores.leaderboards import Candidates, DeletedLeaderboards
-from shared.stores.push_datasets import PushBatches, PushDatasets, PushTokens
+from shared.stores.push_datasets import DatasetEdits, PushBatches, PushDatasets, PushTokens
 from shared.stores.runs import Annotations, RunChunks, Runs
 from shared.stores.traces import Traces
 
@@ -60,8 +60,8 @@ BATCH = 100  # documents per commit (Firestore takes up to 500), blobs deleted s
 RUN_PAGE = 50
 STALLED_PAGE = 200
 # Documents that name their leaderboard, credentials first.
-OWNED_BY_LEADERBOARD = (PushTokens.collection, Candidates.collection, PushBatches.collection, PUSH_QUOTA, SPEND,
-                        Traces.collection, Annotations.collection, SLOTS, quality.DAYS, quality.HOURS)
+OWNED_BY_LEADERBOARD = (PushTokens.collection, Candidates.collection, PushBatches.collection, DatasetEdits.collection,
+                        PUSH_QUOTA, SPEND, Traces.collection, Annotations.collection, SLOTS, quality.DAYS, quality.HOURS)
 UNFINISHED = ("queued", "running", "awaiting_human")
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,15 @@ from shared.services import push_quota
 from shared.services.consolidation import Outcome, consolidate, row_digest
 from shared.services.push_tokens import count_active_push_tokens
 from shared.stores.leaderboards import Leaderboards
-from shared.stores.push_datasets import PushBatches, PushDatasets
+from shared.stores.push_datasets import DatasetEdits, PushBatches, PushDatasets
 
 BATCH_IDS = uuid.UUID("6f1c5d3e-2a7b-4c1e-9f0a-3b8d2e4c6a10")  # namespace of derived batch ids
 CONSOLIDATE_TASK = "consolidate_push_dataset"
 log = logging.getLogger(__name__)
 # A pending batch is one document, and a Firestore document holds at most 1 MiB.
 MAX_PUSH_BODY_BYTES = 768 * 1024
+# How long item edits gather before one consolidation folds them all into a new version.
+EDIT_FOLD_SECONDS = 300
 
 
 async def push_board(deps: Deps, workspace_id: str, leaderboard_id: str) -> Leaderboard:
@@ -174,18 +176,27 @@ def _response(board: Leaderboard, batch_id: str, accepted: int, rejections: list
     return body
 
 
-async def _enqueue_consolidation(deps: Deps, board: Leaderboard, pointer: PushDataset) -> None:
-    """Ask for a consolidation now; if the queue is down, consolidate-due does it on its next call.
+async def _enqueue_consolidation(deps: Deps, board: Leaderboard, pointer: PushDataset, delay: float = 0) -> None:
+    """Ask for a consolidation (now, or after `delay` seconds); if the queue is down, consolidate-due does it.
 
     The rows are stored by then, so a queue outage must not turn the push into an error
     (the client would retry and, without an Idempotency-Key, push its rows twice).
     """
     try:
-        # One queued consolidation per dataset version, however many pushes ask for it.
+        # One queued consolidation per dataset version, however many pushes and edits ask for it.
         await deps.queue.enqueue(CONSOLIDATE_TASK, {"workspace_id": board.workspace_id, "leaderboard_id": board.id},
-                                 name=f"consolidate-{board.id}-v{pointer.version}")
+                                 name=f"consolidate-{board.id}-v{pointer.version}", delay_seconds=delay)
     except Unavailable as exc:
         log.warning("consolidation of %s left to consolidate-due: %s", board.id, exc)
+
+
+async def fold_edits_soon(deps: Deps, board: Leaderboard) -> None:
+    """After an item edit: one consolidation per version, EDIT_FOLD_SECONDS after the first edit asked.
+
+    Every edit made meanwhile is folded by that one rewrite of the dataset file.
+    """
+    if board.consolidates_automatically:
+        await _enqueue_consolidation(deps, board, await _pointer(deps, board), delay=EDIT_FOLD_SECONDS)
 
 
 async def consolidate_task(deps: Deps, payload: Data) -> None:
@@ -218,7 +229,8 @@ async def status(deps: Deps, workspace_id: str, leaderboard_id: str) -> Data:
     return {
         "leaderboard_id": leaderboard_id, "pending_events": pending,
         "consolidated_rows": pointer.rows, "dataset_version": pointer.version,
-        "consolidated_at": pointer.consolidated_at,
+        "consolidated_at": pointer.consolidated_at, "deleted_rows": pointer.deleted_rows,
+        "pending_edits": await deps.documents.count(DatasetEdits(deps.documents).of_board(leaderboard_id)),
         "quota": {"daily_event_limit": board.daily_event_limit, "used_today": usage.today,
                   "remaining_today": max(0, board.daily_event_limit - usage.today),
                   "monthly_event_limit": board.monthly_event_limit, "used_this_month": usage.this_month,
@@ -251,19 +263,35 @@ async def consolidate_due(deps: Deps) -> list[Data]:
         if len(page) < 1000:
             break
         offset += len(page)
+    edited = await _edited_boards(deps)
     summary = []
     now = deps.clock.now()
-    for leaderboard_id, entry in backlog.items():
+    for leaderboard_id in {**backlog, **dict.fromkeys(edited)}:
         board = await Leaderboards(deps.documents).get(leaderboard_id)
         if board is None or not board.consolidates_automatically:
             continue
+        entry = backlog.get(leaderboard_id, {"rows": 0, "oldest": iso(now)})
         old = now - parse_iso(entry["oldest"]) >= timedelta(hours=board.consolidate_every_hours)
-        if entry["rows"] < board.consolidate_every_events and not old:
+        if entry["rows"] < board.consolidate_every_events and not old and leaderboard_id not in edited:
             continue
-        reason = "events" if entry["rows"] >= board.consolidate_every_events else "age"
+        reason = "events" if entry["rows"] >= board.consolidate_every_events else "age" if old else "edits"
         try:
             outcome = (await consolidate(deps, board)).as_json()
         except ConflictError as exc:
             outcome = {"leaderboard_id": leaderboard_id, "changed": False, "error": exc.code}
         summary.append({**outcome, "reason": reason, "pending_rows": entry["rows"]})
     return summary
+
+
+async def _edited_boards(deps: Deps) -> set[str]:
+    """Leaderboards with an item edit waiting for longer than EDIT_FOLD_SECONDS (the queued fold missed it)."""
+    due_before = iso(deps.clock.now() - timedelta(seconds=EDIT_FOLD_SECONDS))
+    boards: set[str] = set()
+    offset = 0
+    while True:
+        page = await deps.documents.query(DatasetEdits(deps.documents).every(
+            limit=1000, offset=offset, select=("leaderboard_id", "created_at")))
+        boards.update(doc.data["leaderboard_id"] for doc in page if doc.data["created_at"] <= due_before)
+        if len(page) < 1000 or page[-1].data["created_at"] > due_before:
+            return boards
+        offset += len(page)

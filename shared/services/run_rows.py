@@ -34,7 +34,7 @@ async def evaluate(deps: Deps, run: Run, board: Leaderboard, candidate: Candidat
 
     async def one(row: Data) -> Data:
         async with limit:
-            return await _evaluate_row(deps, run, board, candidate.id, endpoint, judge, row)
+            return await evaluate_row(deps, run.eval_type, board, candidate.id, endpoint, judge, row)
 
     return list(await asyncio.gather(*(one(row) for row in rows)))
 
@@ -45,8 +45,9 @@ def failed(row: Data, reason: str, candidate_id: str | None = None) -> Data:
             "latency_ms": None, "tokens": None, "cost_usd": None}
 
 
-async def _evaluate_row(deps: Deps, run: Run, board: Leaderboard, candidate_id: str, endpoint: Endpoint,
-                        judge: Endpoint | None, row: Data) -> Data:
+async def evaluate_row(deps: Deps, eval_type: str, board: Leaderboard, candidate_id: str, endpoint: Endpoint,
+                       judge: Endpoint | None, row: Data) -> Data:
+    """The candidate's answer to one row (the leaderboard's prompt filled with it), scored by `eval_type`."""
     messages = [{"role": "user", "content": fill_prompt(board.prompt, row)}]
     try:
         completion = await deps.chat.complete(endpoint, messages, max_tokens=deps.settings.run_max_tokens)
@@ -56,11 +57,11 @@ async def _evaluate_row(deps: Deps, run: Run, board: Leaderboard, candidate_id: 
               "input": row["input"], "expected": row.get("expected"), "output": completion.text, "score": None,
               "latency_ms": round(completion.latency_ms, 2), "tokens": completion.usage.total_tokens,
               "cost_usd": completion.usage.cost_usd}
-    if run.eval_type == "exact":
+    if eval_type == "exact":
         result["score"] = scoring.exact_score(completion.text, row.get("expected"), board.eval_metadata.get("exact"))
         if result["score"] is None:
             result["status"] = "unscored"
-    elif run.eval_type == "judge":
+    elif eval_type == "judge":
         result.update(await _judge(deps, judge, row, completion.text))
     else:
         result["status"] = "pending_human"

@@ -68,7 +68,7 @@ async def world(client, deps, tenants, upstream):
     api = await tenants.headers("acme")
     owner = await tenants.session("acme", "owner")
     push = (await client.post("/api/leaderboards", headers=api, json=push_leaderboard())).json()["leaderboard"]
-    await client.post(f"/v1/leaderboard/{push['id']}/dataset/push", headers=api, json={"input": "a", "expected": "a"})
+    await client.post(f"/v1/leaderboard/{push['id']}/dataset/push", headers=api, json={"id": "row-a", "input": "a", "expected": "a"})
     await client.post(f"/v1/leaderboard/{push['id']}/dataset/consolidate", headers=api)
     get = (await client.post("/api/leaderboards", headers=api, json=get_leaderboard())).json()["leaderboard"]
     model = (await client.post("/api/models", headers=api, json=own_model())).json()
@@ -80,7 +80,7 @@ async def world(client, deps, tenants, upstream):
     invite = (await client.post("/api/invite-user", headers=await tenants.session("beta", "owner"),
                                 json={"email": "owner@acme.example"})).json()
     ids = {"leaderboard_id": push["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
-           "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"],
+           "run_id": run["id"], "item_id": str(uuid.uuid4()), "dataset_item_id": "row-a", "token_id": token["id"],
            "provider": "openrouter", "kind": sorted(KINDS)[0], "invite_id": invite["id"],
            "workspace_id": tenants.ids["acme"]}
     yield World(client, deps, tenants, upstream, api, owner, ids, {"push": push["id"], "get": get["id"]})

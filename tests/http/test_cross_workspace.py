@@ -29,12 +29,15 @@ async def owned(client, tenants) -> dict[str, str]:
     a = await tenants.headers("workspace-a")
     model = (await client.post("/api/models", json=own_model(), headers=a)).json()
     board = (await client.post("/api/leaderboards", json=push_leaderboard(), headers=a)).json()["leaderboard"]
+    await client.post(f"/v1/leaderboard/{board['id']}/dataset/push", headers=a,
+                      json={"id": "row-of-a", "input": "a row of workspace-a"})
     cand = (await client.post(f"/api/leaderboards/{board['id']}/models", headers=a,
                               json={"name": "ours", "model_id": model["id"]})).json()
     run = (await client.post(f"/api/leaderboards/{board['id']}/run", headers=a, json={})).json()
     token = (await client.post("/api/tokens", headers=await tenants.session("workspace-a"), json={"name": "ours"})).json()
     return {"leaderboard_id": board["id"], "model_id": model["id"], "leaderboard_model_id": cand["id"],
-            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"]}  # annotation items exist only in human runs
+            "run_id": run["id"], "item_id": str(uuid.uuid4()), "token_id": token["id"],  # annotation items exist only in human runs
+            "dataset_item_id": "row-of-a"}
 
 
 def request_for(route, ids):
@@ -115,7 +118,8 @@ async def test_no_read_of_b_shows_anything_of_a(client, tenants, owned, route):
     model = (await client.post("/api/models", json=own_model(), headers=api_b)).json()
     run = (await client.post(f"/api/leaderboards/{board['id']}/run", headers=api_b, json={})).json()
     ids = {"leaderboard_id": board["id"], "model_id": model["id"], "run_id": run.get("id", str(uuid.uuid4())),
-           "leaderboard_model_id": str(uuid.uuid4()), "item_id": str(uuid.uuid4()), "token_id": str(uuid.uuid4())}
+           "leaderboard_model_id": str(uuid.uuid4()), "item_id": str(uuid.uuid4()), "token_id": str(uuid.uuid4()),
+           "dataset_item_id": "row-of-b"}
     answer = await client.get(route.path.format(**ids), headers=b)
     assert answer.status_code < 500
     for value in (*owned.values(), "a secret of workspace-a", "workspace-a", '"ours"'):

@@ -104,6 +104,11 @@ async def _on_get_board(w: World, route):
     return await w.call(route, json_body=valid_body(route) or {"input": "x"}, leaderboard_id=w.boards["get"])
 
 
+async def _stale_item_version(w: World, route):
+    """An item changed after the caller read its version: the If-Match no longer holds."""
+    return await w.call(route, {**w.api, "If-Match": '"0123456789abcdef"'}, json_body=valid_body(route))
+
+
 async def _no_chosen_model(w: World, route):
     return await w.call(route, json_body=valid_body(route))
 
@@ -231,6 +236,14 @@ async def _no_days(w: World, route):
 RECIPES: dict[tuple[str, str, int], Callable[[World, object], Awaitable[object]]] = {
     ("GET", f"{V1}/quality", 422): _no_days,
     ("POST", f"{V1}/dataset/push", 409): _on_get_board,
+    ("GET", f"{V1}/dataset/items", 409): _on_get_board,
+    ("GET", f"{V1}/dataset/items/{{dataset_item_id}}", 409): _on_get_board,
+    ("PATCH", f"{V1}/dataset/items/{{dataset_item_id}}", 409): _on_get_board,
+    ("DELETE", f"{V1}/dataset/items/{{dataset_item_id}}", 409): _on_get_board,
+    ("POST", f"{V1}/dataset/items/{{dataset_item_id}}/restore", 409): _on_get_board,
+    ("PATCH", f"{V1}/dataset/items/{{dataset_item_id}}", 412): _stale_item_version,
+    ("DELETE", f"{V1}/dataset/items/{{dataset_item_id}}", 412): _stale_item_version,
+    ("POST", f"{V1}/dataset/items/{{dataset_item_id}}/restore", 412): _stale_item_version,
     ("POST", f"{API}/dataset/push", 409): _on_get_board,
     ("GET", f"{V1}/dataset/status", 409): _on_get_board,
     ("GET", f"{V1}/dataset", 409): _on_get_board,

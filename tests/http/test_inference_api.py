@@ -142,11 +142,16 @@ async def test_traces_can_flow_into_the_push_dataset(client, auth, upstream):
     await client.patch(f"/api/leaderboards/{board}", headers=auth, json={
         "chosen_leaderboard_model_id": chosen, "dataset_metadata": {"capture_traces_to_dataset": True}})
     answer = (await client.post(f"/v1/leaderboard/{board}/inference", headers=auth,
-                                json={"input": "capture me", "metadata": {"user_id": "u9"}})).json()
+                                json={"input": "capture me", "metadata": {"user_id": "u9", "source_id": "evt-7"}})).json()
+    [trace] = (await client.get(f"/v1/leaderboard/{board}/traces", headers=auth)).json()["data"]
+    [item] = (await client.get(f"/v1/leaderboard/{board}/dataset/items", headers=auth)).json()["data"]
+    assert (item["state"], item["ref_trace_id"], item["ref_timestamp"], item["ref_source_id"], item["source"]) == \
+        ("pending", answer["trace_id"], trace["created_at"], "evt-7", "inference")
     await client.post(f"/v1/leaderboard/{board}/dataset/consolidate", headers=auth)
     rows = [json.loads(line) for line in (await client.get(f"/v1/leaderboard/{board}/dataset", headers=auth)).text.splitlines()]
     assert [(r["input"], r["expected"]) for r in rows] == [("capture me", "CAPTURE ME")]
     assert rows[0]["metadata"]["trace_id"] == answer["trace_id"] and rows[0]["metadata"]["user_id"] == "u9"
+    assert (rows[0]["ref_trace_id"], rows[0]["ref_source_id"]) == (answer["trace_id"], "evt-7")
     status = (await client.get(f"/v1/leaderboard/{board}/dataset/status", headers=auth)).json()
     assert status["quota"]["used_today"] == 1
 

@@ -19,12 +19,12 @@ import pytest
 from shared.adapters.local_queue import LocalQueue
 from shared.ports import Deps, Query
 from shared.schemas.leaderboards import LeaderboardCreate
-from shared.services import push_datasets, push_quota
+from shared.services import dataset_items, push_datasets, push_quota
 from shared.services.consolidation import consolidate, read_dataset
 from shared.services.leaderboards import create_leaderboard
 from shared.services.workspaces import create_workspace
 from shared.stores.leaderboards import Leaderboards
-from shared.stores.push_datasets import PushBatches
+from shared.stores.push_datasets import DatasetEdits, PushBatches
 from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
 
@@ -90,6 +90,45 @@ async def test_consolidation_survives_a_crash_at_every_write(backend: Deps):
         break
     assert crash_points >= 6  # blobs, manifest, pointer, marking: every step was interrupted
     assert Counter(row["input"] for row in await _rows(backend, board.id)) == Counter(["first", "dup"])
+
+
+async def _edited_board(deps: Deps) -> Any:
+    """Version 1 with rows a, b, c; pending: a push of d and of b again, an edit of a, a deletion of b."""
+    board = await _push_board(deps, dedupe=False)
+    await push_datasets.push(deps, board.workspace_id, board.id, {"rows": [{"id": k, "input": k} for k in "abc"]})
+    await consolidate(deps, board)
+    await push_datasets.push(deps, board.workspace_id, board.id, {"rows": [{"id": "d", "input": "d"},
+                                                                          {"id": "b", "input": "b again"}]})
+    await dataset_items.edit_item(deps, board.workspace_id, board.id, "a",
+                                  lambda edit, now, item: edit.change({"input": "A!"}, now) or True, None)
+    await dataset_items.edit_item(deps, board.workspace_id, board.id, "b",
+                                  lambda edit, now, item: edit.delete(now) or True, None)
+    return board
+
+
+async def test_folding_edits_survives_a_crash_at_every_write(backend: Deps):
+    crash_points = 0
+    for writes_before_crash in range(100):
+        board = await _edited_board(backend)
+        budget = Budget(writes_before_crash)
+        crashing = dataclasses.replace(backend, documents=Crashing(backend.documents, budget),
+                                       blobs=Crashing(backend.blobs, budget))
+        crashed = False
+        try:
+            await consolidate(crashing, board)
+        except Crash:
+            crashed, crash_points = True, crash_points + 1
+            await consolidate(backend, board)  # the re-run after the crash
+        again = await consolidate(backend, board)  # which leaves nothing to do
+        assert (again.changed, again.rows) == (False, 3)
+        assert [(row["id"], row["input"]) for row in await _rows(backend, board.id)] == [
+            ("a", "A!"), ("c", "c"), ("d", "d")]
+        item = await dataset_items.get_item(backend, board.workspace_id, board.id, "b")
+        assert (item["input"], bool(item["deleted_at"]), item["edit_pending"]) == ("b", True, False)
+        assert await backend.documents.count(DatasetEdits(backend.documents).of_board(board.id)) == 0
+        if not crashed:
+            break
+    assert crash_points >= 8  # every blob, the manifests, the pointer, marking and dropping the edits
 
 
 async def test_two_racing_consolidations_commit_once(backend: Deps):
