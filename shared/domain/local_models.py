@@ -43,7 +43,9 @@ class LocalModelSpec:
     @property
     def canonical(self) -> str:
         """The name as stored: settings in a fixed order, so two spellings of one model compare equal."""
-        return f"{self.model}?{urlencode(sorted(self.sampling.items()))}" if self.sampling else self.model
+        settings = sorted((name, f"{value:g}" if isinstance(value, float) else value)
+                          for name, value in self.sampling.items())
+        return f"{self.model}?{urlencode(settings)}" if settings else self.model
 
 
 def parse_local_model(text: str | None) -> LocalModelSpec:
