@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, gateway, mixed_load, push, runs, topology
+from bench import api_overhead, demo, gateway, mixed_load, push, runs, topology
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     print(asyncio.run(gateway.run()))
     print(asyncio.run(mixed_load.run()))
     print(asyncio.run(topology.run()))
+    print(asyncio.run(demo.run()))
 
 
 if __name__ == "__main__":
