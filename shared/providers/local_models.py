@@ -22,7 +22,8 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +78,7 @@ class LlamaServers:
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="local-model-start")
         self.starts = 0  # servers started so far (a test counts them)
-        atexit.register(self.stop_all_now)
+        _MANAGERS.add(self)
 
     # --- which files ---------------------------------------------------------------------------
 
@@ -200,9 +201,24 @@ class LlamaServers:
         await asyncio.to_thread(self.stop_all_now)
 
     def stop_all_now(self) -> None:
+        """Stop every server, waiting first for starts in progress (seconds), so none is left behind."""
+        with self._lock:
+            starting = list(self._starting.values())
+        wait(starting)  # a start that failed left nothing running; one that succeeded is stopped below
         with self._lock:
             servers, self._servers = list(self._servers.values()), {}
         _stop_each(servers)
+
+
+# Every manager of this process, so that one exit hook stops their servers (the children also exit
+# when this process dies, as their stdin closes; the hook makes a normal exit tidy and quick).
+_MANAGERS: weakref.WeakSet[LlamaServers] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_every_server() -> None:
+    for manager in list(_MANAGERS):
+        manager.stop_all_now()
 
 
 def _stop_each(servers: list[_Server]) -> None:

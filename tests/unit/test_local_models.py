@@ -37,7 +37,7 @@ def _gone(pid: int, servers: LlamaServers, within: float = 10.0) -> bool:
     return False
 
 
-async def test_a_model_server_starts_once_is_reused_restarts_after_a_crash_and_stops(tmp_path: Path):
+async def test_a_model_server_starts_once_is_reused_restarts_after_a_crash_and_stops_when_idle_or_asked(tmp_path: Path):
     servers = LlamaServers(make_settings(tmp_path))
     try:
         urls = await asyncio.gather(*(servers.base_url("smollm2-135m") for _ in range(5)))
@@ -53,11 +53,16 @@ async def test_a_model_server_starts_once_is_reused_restarts_after_a_crash_and_s
         [new_pid] = servers.pids().values()
         assert servers.starts == 2 and new_pid != pid and _answers(again)
         assert again == urls[0]  # its old port was free, so calls retrying after the crash reach it
+
+        assert await servers.stop_idle(3600) == 0 and servers.pids()  # just used: kept
+        assert await servers.stop_idle(0) == 1 and servers.pids() == {} and _gone(new_pid, servers)
+        last = await servers.base_url("smollm2-135m")
+        assert servers.starts == 3 and _answers(last)  # the next call started it again
     finally:
         await servers.stop_all()
-    assert servers.pids() == {} and _gone(new_pid, servers)
+    assert servers.pids() == {}
     with pytest.raises(httpx.TransportError):
-        httpx.get(f"{again}/models", timeout=2)
+        httpx.get(f"{last}/models", timeout=2)
 
 
 async def test_calls_through_the_chat_client_carry_the_models_sampling_and_cost_nothing(tmp_path: Path):
