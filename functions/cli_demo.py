@@ -36,7 +36,7 @@ PROMPT = "Answer the question with only the answer: a word, a name or a number.\
 CANDIDATES = (("SmolLM2 135M, greedy", "smollm2-135m?temperature=0&max_tokens=16"),
               ("SmolLM2 135M, temperature 1.8", "smollm2-135m?temperature=1.8&max_tokens=16"))
 # The judge's verdict is a short JSON object; the cap keeps a rambling one from costing minutes.
-JUDGE = "smollm2-135m?max_tokens=64"
+JUDGE = "smollm2-135m?max_tokens=48"
 SMALL_JUDGE_NOTE = ("A 135M model is a weak judge: these scores show the pieces working together, not which "
                     "model is best.\nFor real decisions name a stronger judge (OpenRouter, Custom, or a bigger GGUF "
                     "the operator allows in DRGERO_LOCAL_MODEL_PATHS).")

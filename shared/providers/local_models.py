@@ -99,26 +99,34 @@ class LlamaServers:
         if model in BUNDLED:
             return _bundled(model)
         path = self._allowed_path(model)
-        with path.open("rb") as file:
-            if file.read(4) != b"GGUF":
-                raise LocalModelRefused(f"{model} is not a GGUF file")
+        try:
+            with path.open("rb") as file:
+                magic = file.read(4)
+        except OSError:
+            raise LocalModelRefused(f"{model} cannot be read") from None
+        if magic != b"GGUF":
+            raise LocalModelRefused(f"{model} is not a GGUF file")
         return path
 
     def _allowed_path(self, model: str) -> Path:
         offered = ", ".join(BUNDLED)
         refused = LocalModelRefused(f"{model} is not a model this server offers: name {offered}, or a .gguf file "
                                     "the operator allows in DRGERO_LOCAL_MODEL_PATHS")
-        path = Path(model).expanduser()
-        if not path.is_absolute() or path.suffix.lower() != ".gguf":
+        path = Path(model)  # never `~` expanded: what a user gives names no one's home
+        if not path.is_absolute() or path.suffix.lower() != ".gguf" or "\x00" in model:
             raise refused
         # Resolved first, so neither `..` nor a symbolic link leads out of an allowed directory;
         # whether a file exists is only told for allowed places.
-        path = path.resolve()
-        roots = [root.resolve() for root in self._settings.local_model_roots]
-        if not any(path == root or path.is_relative_to(root) for root in roots):
+        try:
+            path = path.resolve()
+            roots = [root.resolve() for root in self._settings.local_model_roots]
+            allowed = any(path == root or path.is_relative_to(root) for root in roots)
+            if allowed and not path.is_file():
+                raise LocalModelRefused(f"{model} does not exist")
+        except (OSError, RuntimeError):  # a name too long, a loop of links
+            raise refused from None
+        if not allowed:
             raise refused
-        if not path.is_file():
-            raise LocalModelRefused(f"{model} does not exist")
         return path
 
     # --- servers -------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_only_the_bundled_model_and_gguf_files_under_allowed_paths_are_served(tm
     assert "not a GGUF file" in servers.refusal(str(allowed / "fake.gguf"))
     assert "does not exist" in servers.refusal(str(allowed / "missing.gguf"))
     for refused in (str(tmp_path / "outside.gguf"), f"{allowed}/../outside.gguf", "llama-3-70b", "tiny.gguf",
-                    "/etc/passwd"):
+                    "/etc/passwd", "~nobody-here/tiny.gguf", f"{allowed}/{'x' * 300}.gguf"):
         assert "is not a model this server offers" in servers.refusal(refused), refused
     (allowed / "link.gguf").symlink_to(tmp_path / "outside.gguf")
     assert "is not a model this server offers" in servers.refusal(str(allowed / "link.gguf"))
