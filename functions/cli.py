@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from functions import cli_run
+from functions import cli_demo, cli_run
 from shared.auth.principal import Principal
 from shared.auth.scopes import parse_scopes
 from shared.auth.sessions import dev_user_id, mint_dev_session
@@ -123,6 +123,7 @@ def parser() -> argparse.ArgumentParser:
     link.add_argument("--plan", choices=["free", "pro"], default=None, help="plan if the workspace is created")
     commands.add_parser("serve", help="serve every endpoint family on one port")
     cli_run.add_parser(commands)
+    cli_demo.add_parser(commands)
     return root
 
 
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "run":
         return cli_run.run_command(args)  # an API client: it needs no server settings
+    if args.command == "demo":
+        return cli_demo.demo_command(args)
     settings = Settings()
     if args.command == "serve":
         _serve(settings)

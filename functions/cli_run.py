@@ -40,6 +40,21 @@ def ranking_table(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def follow(http: httpx.Client, base: str, run_id: str, poll_seconds: float, err: TextIO) -> dict[str, Any]:
+    """Poll the run, drawing its progress bar on `err`, until it stops; the run as it ended."""
+    started = time.monotonic()
+    while True:
+        run = http.get(f"{base}/runs/{run_id}").raise_for_status().json()
+        progress = run["progress"]
+        # The rows of a chunk count when the chunk ends, so the seconds show it is moving meanwhile.
+        print(f"\r{bar(progress['percent'])} {progress['rows_done']}/{progress['rows_total']} rows "
+              f"({run['status']}, {time.monotonic() - started:.0f} s)", end="", file=err, flush=True)
+        if run["status"] in ("completed", "failed", "cancelled", "awaiting_human"):
+            print(file=err)
+            return run
+        time.sleep(poll_seconds)
+
+
 def run_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     if not args.token:
         print("error: pass --token or set DRGERO_TOKEN", file=err)
@@ -55,15 +70,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO 
         print(run["id"], file=out)
         if not args.wait:
             return 0
-        while True:
-            run = http.get(f"{base}/runs/{run['id']}").raise_for_status().json()
-            progress = run["progress"]
-            print(f"\r{bar(progress['percent'])} {progress['rows_done']}/{progress['rows_total']} rows "
-                  f"({run['status']})", end="", file=err, flush=True)
-            if run["status"] in ("completed", "failed", "cancelled", "awaiting_human"):
-                break
-            time.sleep(args.poll_seconds)
-    print(file=err)
+        run = follow(http, base, run["id"], args.poll_seconds, err)
     if run["status"] != "completed":
         print(f"run {run['status']}: {run.get('error') or ''}", file=err)
         return 0 if run["status"] == "awaiting_human" else 1

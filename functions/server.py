@@ -46,6 +46,8 @@ def create_app(deps: Deps) -> Starlette:
             if isinstance(queue, LocalQueue):
                 await queue.stop()
             await deps.chat.aclose()
+            if deps.local_models is not None:  # after the queue: its last calls may still use them
+                await deps.local_models.stop_all()
 
     async def unroutable(request: Request, exc: Exception) -> Response:
         # What Starlette's router cannot match (an encoded newline in the path, a TRACE) goes

@@ -20,7 +20,17 @@ async def run_jobs_once(deps: Deps) -> None:
             log.exception("scheduled job %s failed", job.name)
 
 
+async def stop_idle_local_models(deps: Deps) -> None:
+    """Local model servers nobody called for `local_model_idle_minutes` give their memory back."""
+    idle_minutes = deps.settings.local_model_idle_minutes
+    if deps.local_models is not None and idle_minutes > 0:
+        stopped = await deps.local_models.stop_idle(idle_minutes * 60)
+        if stopped:
+            log.info("stopped %d idle local model server(s)", stopped)
+
+
 async def tick_forever(deps: Deps, every_seconds: float) -> None:
     while True:
         await asyncio.sleep(every_seconds)
         await run_jobs_once(deps)
+        await stop_idle_local_models(deps)

@@ -12,6 +12,7 @@ from shared.config import Settings
 from shared.ports import Blobs, Deps, Documents, TaskQueue
 from shared.providers.chat import ChatClient
 from shared.providers.fetch import HttpFetcher
+from shared.providers.local_models import LlamaServers
 from shared.providers.openai_fine_tuning import OpenAIFineTuner
 
 
@@ -48,6 +49,7 @@ def build(settings: Settings, cached_reads: tuple[str, ...] = READ_MOSTLY) -> De
                         max_connections_per_host=settings.upstream_max_connections_per_host),
         session_keys=Jwks(settings.supabase_jwks_url, fetch) if settings.supabase_jwks_url else None,
         fine_tuner=OpenAIFineTuner(settings.fine_tune_base_url, settings.fine_tune_api_key),
+        local_models=LlamaServers(settings),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -96,6 +97,23 @@ class Settings(BaseSettings):
                                   "gpt-4o-2024-08-06,gpt-4o-mini-2024-07-18,gpt-3.5-turbo-0125")
     default_judge_provider: str = "OpenRouter"
     default_judge_model: str = "openai/gpt-4o-mini"
+    # The Local platform: GGUF models served on this machine by llama.cpp (the `local` extra).
+    # Unset, it is on for the embedded backend and off for gcp, where an instance's CPU and
+    # memory are sized for HTTP and a model per instance is rarely what anyone wants.
+    local_models_enabled: bool | None = None
+    # GGUF files, or directories holding them, that Local models may name by path, separated by
+    # commas or the OS path separator. Only these: a path is never taken from a user unchecked.
+    local_model_paths: str = ""
+    # Per model server: calls it decodes at once (each gets n_ctx / parallel tokens of context),
+    # its context, and its CPU threads. One thread is the default because llama.cpp's threads
+    # wait for each other by spinning: on a 2-core machine shared with other work, two threads
+    # ran a 135M model at a fifth of the speed of one.
+    local_model_parallel: int = Field(4, ge=1, le=64)
+    local_model_context: int = Field(4096, ge=256, le=262_144)
+    local_model_threads: int = Field(1, ge=1, le=256)
+    local_model_start_timeout_seconds: float = Field(60.0, gt=0)
+    # A model server no call used for this long is stopped by the embedded ticker (0: never).
+    local_model_idle_minutes: float = Field(30.0, ge=0)
 
     gcp_project: str = ""
     firestore_database: str = "(default)"
@@ -127,6 +145,17 @@ class Settings(BaseSettings):
         if self.backend == "gcp" and not (self.gcp_project and self.gcs_bucket):
             raise ValueError("the gcp backend needs DRGERO_GCP_PROJECT and DRGERO_GCS_BUCKET")
         return self
+
+    @property
+    def local_models_allowed(self) -> bool:
+        """Whether the Local platform may be used: as set, else only on the embedded backend."""
+        return self.backend == "embedded" if self.local_models_enabled is None else self.local_models_enabled
+
+    @property
+    def local_model_roots(self) -> list[Path]:
+        """The allowed GGUF files and directories of `local_model_paths`."""
+        parts = self.local_model_paths.replace(os.pathsep, ",").split(",")
+        return [Path(part.strip()).expanduser() for part in parts if part.strip()]
 
     @cached_property
     def encryption_key(self) -> str:

@@ -43,6 +43,7 @@ async def deps(settings: Settings) -> AsyncIterator[Deps]:
     built = build(settings)
     yield built
     await built.chat.aclose()  # its connections belong to this test's event loop
+    await built.local_models.stop_all()  # a Local candidate a test ran started a model server
 
 
 @pytest.fixture

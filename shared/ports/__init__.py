@@ -14,6 +14,7 @@ from shared.ports.models import (
     FineTuneJob,
     FineTuner,
     FineTuneRejected,
+    LocalModels,
     ProviderAuthError,
     ProviderBadRequest,
     ProviderBadResponse,
@@ -49,7 +50,7 @@ from shared.ports.storage import (
 __all__ = [
     "AlreadyExists", "BlobInfo", "Blobs", "ChatModels", "Clock", "Completion", "Data", "Deps", "Doc", "Documents",
     "Endpoint", "FetchFailed", "FetchStream", "Fetched", "Fetcher", "FineTuneJob", "FineTuneRejected", "FineTuner",
-    "Ids", "NotFound", "Order", "PermanentTaskError", "PreconditionFailed", "ProviderAuthError",
+    "Ids", "LocalModels", "NotFound", "Order", "PermanentTaskError", "PreconditionFailed", "ProviderAuthError",
     "ProviderBadRequest", "ProviderBadResponse", "ProviderConnectionError", "ProviderError", "ProviderRateLimited",
     "ProviderServerError", "ProviderTimeout", "Query", "Range", "Sealer", "SessionKeys", "StoreError", "StreamChunk", "TaskHandler",
     "TaskQueue", "Transaction", "Unavailable", "Usage",

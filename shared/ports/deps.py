@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.config import Settings
-from shared.ports.models import ChatModels, FineTuner
+from shared.ports.models import ChatModels, FineTuner, LocalModels
 from shared.ports.outside import Fetcher, Sealer, SessionKeys
 from shared.ports.storage import Blobs, Documents, TaskQueue
 
@@ -40,3 +40,5 @@ class Deps:
     # The identity provider's signing keys, when sessions are verified against a JWKS URL.
     session_keys: SessionKeys | None = None
     fine_tuner: FineTuner | None = None
+    # Models served on this machine (the Local platform); None where none can be.
+    local_models: LocalModels | None = None

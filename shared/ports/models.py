@@ -35,6 +35,11 @@ class Endpoint:
     # A URL a user typed (custom endpoints), as opposed to a configured provider base URL;
     # only those are checked against pointing inside the network.
     user_supplied: bool = False
+    # Sampling settings every call carries unless the caller sets its own (a Local model's
+    # `?temperature=...`); a `max_tokens` here caps the caller's.
+    sampling: dict[str, Any] = field(default_factory=dict)
+    # Calls cost nothing (a model on this machine): cost is recorded as 0, not as unknown.
+    free: bool = False
 
     @property
     def url(self) -> str:
@@ -86,6 +91,29 @@ class ChatModels(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class LocalModels(Protocol):
+    """Models served on this machine: one llama.cpp server per model file, started on first use.
+
+    Each server listens on loopback only and runs in a child process, so a crash costs that
+    model's calls, never the server; the next call after a crash starts it again.
+    """
+
+    def refusal(self, model: str) -> str | None:
+        """Why the model file named cannot be served here (not allowed, missing, extra not installed), or None."""
+        ...
+
+    async def base_url(self, model: str) -> str:
+        """The OpenAI-compatible base URL of the model's server, started if needed; ProviderConnectionError
+        when it cannot start."""
+        ...
+
+    async def stop_idle(self, idle_seconds: float) -> int:
+        """Stop the servers no call used for `idle_seconds`; how many were stopped."""
+        ...
+
+    async def stop_all(self) -> None: ...
 
 
 class ProviderError(Exception):

@@ -15,6 +15,7 @@ CPU is mostly this.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import logging
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from shared.domain.local_models import request_settings
 from shared.domain.urls import REFUSED_URL
 from shared.ports import (
     Completion,
@@ -171,6 +173,13 @@ def usage_of(raw: dict[str, Any]) -> Usage:
     )
 
 
+def _priced(endpoint: Endpoint, answer: Any) -> Any:
+    """A free endpoint's usage costs 0 (known), rather than None (unknown)."""
+    if endpoint.free and answer.usage is not None:
+        return dataclasses.replace(answer, usage=dataclasses.replace(answer.usage, cost_usd=0.0))
+    return answer
+
+
 class ChatClient:
     """Chat completions with retries, over one aiohttp session whose connections are reused.
 
@@ -207,8 +216,10 @@ class ChatClient:
                        temperature: float | None = None, max_tokens: int | None = None,
                        response_format: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
                        ) -> Completion:
-        body: dict[str, Any] = {"model": endpoint.model, "messages": messages, "temperature": temperature,
-                                "max_tokens": max_tokens, "response_format": response_format, **(extra or {})}
+        asked = {"temperature": temperature, "max_tokens": max_tokens, "response_format": response_format,
+                 **(extra or {})}
+        body: dict[str, Any] = {"model": endpoint.model, "messages": messages,
+                                **request_settings(endpoint.sampling, asked)}
         body = {key: value for key, value in body.items() if value is not None}
         attempt = 0
         while True:
@@ -227,8 +238,7 @@ class ChatClient:
         # include_usage asks OpenAI-style servers for a last chunk with the usage (and, on
         # OpenRouter, the cost), so a streamed answer counts against the budget too.
         body = {"model": endpoint.model, "messages": messages, "stream": True,
-                "stream_options": {"include_usage": True},
-                **{key: value for key, value in params.items() if value is not None}}
+                "stream_options": {"include_usage": True}, **request_settings(endpoint.sampling, params)}
         body = {key: value for key, value in body.items() if value is not None}
         try:
             async with self._client().post(endpoint.url, data=orjson.dumps(body), headers=_json_headers(endpoint),
@@ -246,7 +256,7 @@ class ChatClient:
                         raw = orjson.loads(data)
                     except ValueError as exc:
                         raise ProviderBadResponse("a stream chunk is not JSON", provider_body=data[:BODY_EXCERPT]) from exc
-                    yield _chunk(raw)
+                    yield _priced(endpoint, _chunk(raw))
         except TimeoutError as exc:
             raise ProviderTimeout(f"no answer within {endpoint.timeout_seconds} s") from exc
         except aiohttp.ClientError as exc:
@@ -265,7 +275,7 @@ class ChatClient:
         latency_ms = (time.perf_counter() - started) * 1000
         if answer.status >= 300:
             raise _http_error(answer)
-        return _completion(answer, latency_ms, attempt)
+        return _priced(endpoint, _completion(answer, latency_ms, attempt))
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

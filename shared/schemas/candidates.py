@@ -9,9 +9,10 @@ from pydantic.json_schema import SkipJsonSchema
 
 from shared.schemas.common import HEADER_SAFE, ApiInput, ApiOutput, normalizer
 
-PLATFORMS = ("OpenRouter", "Custom", "HuggingFace", "Dr.Gero")
+PLATFORMS = ("OpenRouter", "Custom", "HuggingFace", "Dr.Gero", "Local")
 AUTH_TYPES = ("bearer", "x-api-key", "x-dr.gero-api-key", "authorization", "custom-header")
-Platform = Annotated[Literal["OpenRouter", "Custom", "HuggingFace", "Dr.Gero"], BeforeValidator(normalizer(PLATFORMS))]
+Platform = Annotated[Literal["OpenRouter", "Custom", "HuggingFace", "Dr.Gero", "Local"],
+                     BeforeValidator(normalizer(PLATFORMS))]
 AuthType = Annotated[
     Literal["bearer", "x-api-key", "x-dr.gero-api-key", "authorization", "custom-header"],
     BeforeValidator(normalizer(AUTH_TYPES)),

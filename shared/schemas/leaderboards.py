@@ -25,8 +25,9 @@ Prompt = Annotated[str, Field(max_length=20_000)]
 Url = Annotated[str, Field(max_length=2_000)]
 JsonObject = dict[str, Any]
 # Who can judge or label: the platforms a judge is called on (own models are not offered as judges).
-JUDGE_PROVIDERS = ("OpenRouter", "HuggingFace", "Custom")
-JudgeProvider = Annotated[Literal["OpenRouter", "HuggingFace", "Custom"], BeforeValidator(normalizer(JUDGE_PROVIDERS))]
+JUDGE_PROVIDERS = ("OpenRouter", "HuggingFace", "Custom", "Local")
+JudgeProvider = Annotated[Literal["OpenRouter", "HuggingFace", "Custom", "Local"],
+                          BeforeValidator(normalizer(JUDGE_PROVIDERS))]
 
 
 @with_config(ConfigDict(extra="allow"))

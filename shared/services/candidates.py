@@ -8,6 +8,7 @@ from shared.domain.times import iso
 from shared.errors import ConflictError, InvalidInput
 from shared.ports import Deps
 from shared.schemas.candidates import CandidateCreate, CandidateUpdate
+from shared.services.local_models import checked_local_model
 from shared.services.workspaces import FREE_MAX_CANDIDATES, require_entitlement
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.models import OwnModels
@@ -24,9 +25,10 @@ async def add_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, body
     if len(existing) >= FREE_MAX_CANDIDATES:
         await require_entitlement(deps, workspace_id, "more_candidates")
     own = body.platform == "Dr.Gero"
+    model_url = checked_local_model(deps, "model_url", body.model_url) if body.platform == "Local" else body.model_url
     candidate = Candidate(
         id=deps.ids.new_id(), workspace_id=workspace_id, leaderboard_id=leaderboard_id, name=body.name,
-        platform=body.platform, model_url=None if own else body.model_url, model_id=body.model_id if own else None,
+        platform=body.platform, model_url=None if own else model_url, model_id=body.model_id if own else None,
         auth_type=body.auth_type, auth_header_name=body.auth_header_name, **_sealed(deps, body.token),
         created_at=iso(deps.clock.now()))
     candidate.check(deps.settings.allow_private_urls)
@@ -42,6 +44,8 @@ async def change_candidate(deps: Deps, workspace_id: str, leaderboard_id: str, c
     candidates = Candidates(deps.documents)
     current = await candidates.get_on(candidate_id, board)
     changes = body.given()
+    if current.platform == "Local" and "model_url" in changes:
+        changes["model_url"] = checked_local_model(deps, "model_url", changes["model_url"])
     if "token" in changes:
         changes.update(_sealed(deps, changes.pop("token")))
     allow_private = deps.settings.allow_private_urls

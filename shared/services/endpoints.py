@@ -8,6 +8,9 @@
   with the candidate's auth type; no `model` field is sent, so single-model servers work.
 - Dr.Gero: the latest fine-tuned version of the own model, at the fine-tuning backend's
   serving URL with the deployment's key.
+- Local: `model_url` names a model served on this machine (see `domain.local_models`); its
+  server's loopback URL comes from the LocalModels port, never from a user, so it is not
+  checked against pointing inside the network the way typed URLs are.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.leaderboard import Candidate
+from shared.domain.local_models import DEFAULT_LOCAL_MODEL, parse_local_model
 from shared.domain.platforms import auth_headers, openrouter_headers
 from shared.domain.workspace import Integration
 from shared.errors import InvalidInput
@@ -74,12 +78,33 @@ async def _endpoint(deps: Deps, candidate: Candidate) -> Endpoint:
     if platform == "Custom":
         return Endpoint(url, None, auth_headers(candidate.auth_type, token, candidate.auth_header_name),
                         user_supplied=True)
+    if platform == "Local":
+        return await _local_endpoint(deps, url)
     model = await OwnModels(deps.documents).get(candidate.model_id or "")
     if model is None or not model.endpoint_url:
         raise EndpointUnavailable("This Dr.Gero model has no deployed endpoint yet (fine-tune it first).")
     # The serving URL and key are the deployment's (set when a fine-tune succeeded), not a user's.
     return Endpoint(model.endpoint_url, model.fine_tuned_model,
                     auth_headers("bearer", token or settings.fine_tune_api_key or None))
+
+
+# A model on a shared CPU answers slower than a provider, and calls queue for its slots.
+LOCAL_TIMEOUT_SECONDS = 300.0
+
+
+async def _local_endpoint(deps: Deps, name: str | None) -> Endpoint:
+    try:
+        spec = parse_local_model(name)
+    except ValueError as exc:
+        raise EndpointUnavailable(str(exc)) from None
+    refusal = deps.local_models.refusal(spec.model) if deps.local_models else "this server has no local models"
+    if refusal:
+        raise EndpointUnavailable(f"Local model: {refusal}")
+    try:
+        base_url = await deps.local_models.base_url(spec.model)
+    except ProviderConnectionError as exc:
+        raise EndpointUnavailable(exc.message) from None
+    return Endpoint(base_url, spec.model, timeout_seconds=LOCAL_TIMEOUT_SECONDS, sampling=spec.sampling, free=True)
 
 
 async def _refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
@@ -95,8 +120,10 @@ async def _refuse_internal(deps: Deps, endpoint: Endpoint) -> None:
 async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str, Any]) -> Endpoint:
     """The judge: the leaderboard's judge_provider/judge_model, or the deployment's default."""
     provider = eval_metadata.get("judge_provider") or deps.settings.default_judge_provider
-    model = eval_metadata.get("judge_model") or deps.settings.default_judge_model
     platform = _platform(provider)
+    # A Local judge without a model is the bundled one, not the deployment's default provider model.
+    model = eval_metadata.get("judge_model") or (DEFAULT_LOCAL_MODEL if platform == "Local"
+                                                 else deps.settings.default_judge_model)
     # The judge is called like a candidate of the workspace that has no token of its own.
     judge = Candidate(id="judge", workspace_id=workspace_id, leaderboard_id="", name="judge", platform=platform,
                       model_url=eval_metadata.get("judge_url") or model if platform == "Custom" else model,
@@ -106,4 +133,5 @@ async def judge_endpoint(deps: Deps, workspace_id: str, eval_metadata: dict[str,
 
 def _platform(provider: str) -> str:
     squashed = "".join(ch for ch in provider.lower() if ch.isalnum())
-    return {"openrouter": "OpenRouter", "huggingface": "HuggingFace", "custom": "Custom"}.get(squashed, "OpenRouter")
+    return {"openrouter": "OpenRouter", "huggingface": "HuggingFace", "custom": "Custom",
+            "local": "Local"}.get(squashed, "OpenRouter")

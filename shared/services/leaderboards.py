@@ -10,6 +10,7 @@ from shared.errors import InvalidInput
 from shared.ports import Deps
 from shared.schemas.leaderboards import LeaderboardCreate, LeaderboardUpdate
 from shared.services import leaderboard_purge, push_quota, schedules
+from shared.services.local_models import check_local_judges
 from shared.services.workspaces import require_entitlement
 from shared.stores.leaderboards import Candidates, Leaderboards
 from shared.stores.runs import Runs
@@ -33,6 +34,7 @@ async def create_leaderboard(deps: Deps, workspace_id: str, body: LeaderboardCre
     board = Leaderboard(**fields, **schedules.due_fields(schedule, now), schedule=schedule,
                         eval_metadata=fold_judge_settings(sent, body.eval_metadata or {}),
                         id=deps.ids.new_id(), workspace_id=workspace_id, created_at=iso(now), updated_at=iso(now))
+    check_local_judges(deps, board.eval_metadata)
     return await Leaderboards(deps.documents).create(board.check(deps.settings.huggingface_base_url))
 
 
@@ -76,6 +78,8 @@ async def update_leaderboard(deps: Deps, workspace_id: str, leaderboard_id: str,
         board.eval_metadata = fold_judge_settings(dict(judge), board.eval_metadata if eval_metadata is None else eval_metadata)
         board.updated_at = updated_at
         board.check(deps.settings.huggingface_base_url)
+        if judge or eval_metadata is not None:
+            check_local_judges(deps, board.eval_metadata)
 
     return await boards.change(leaderboard_id, apply, workspace_id=workspace_id)
 
