@@ -20,13 +20,12 @@ import sys
 import tempfile
 import time
 
-from bench.push import _board, _settings
+from bench.push import _board, _settings, peak_rss_mb
 from shared.bootstrap import build
 from shared.domain.push_dataset import PushBatch
 from shared.services import dataset_items
 from shared.services.consolidation import consolidate
 from shared.services.dataset_items import ItemFilters
-from shared.stores.leaderboards import Leaderboards
 from shared.stores.push_datasets import PushBatches
 
 ROWS = int(os.environ.get("BENCH_ITEM_ROWS", "1000000"))
@@ -86,27 +85,6 @@ def edits_child(home: str, board_id: str, workspace_id: str) -> None:
     print(json.dumps(result))
 
 
-def fold_child(home: str, board_id: str) -> None:
-    """Run in a child process: the consolidation that folds the pending edits; prints JSON."""
-    async def run() -> dict:
-        deps = build(_settings(home))
-        board = await Leaderboards(deps.documents).get(board_id)
-        started = time.perf_counter()
-        outcome = await consolidate(deps, board)
-        return {"seconds": time.perf_counter() - started, **outcome.as_json()}
-
-    result = asyncio.run(run())
-    result["peak_rss_mb"] = peak_rss_mb()
-    print(json.dumps(result))
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM starts afresh at exec; getrusage's ru_maxrss would keep the parent's)."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
-
 def _child(code: str) -> dict:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
@@ -118,7 +96,7 @@ async def run() -> str:
         board_id, workspace_id = await _dataset(home)
         built = time.perf_counter() - started
         edited = _child(f"from bench.items import edits_child; edits_child({home!r}, {board_id!r}, {workspace_id!r})")
-        folded = _child(f"from bench.items import fold_child; fold_child({home!r}, {board_id!r})")
+        folded = _child(f"from bench.push import consolidation_child; consolidation_child({home!r}, {board_id!r})")
     deletes = EDITS // DELETE_EVERY
     assert (folded["edited_rows"], folded["deleted_rows"], folded["rows"]) == (EDITS, deletes, ROWS - deletes), folded
     reads = ", ".join(f"{name} {seconds * 1000:,.0f} ms" for name, seconds in edited["reads"].items())

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -204,8 +203,15 @@ def consolidation_child(home: str, board_id: str) -> None:
         return {"seconds": time.perf_counter() - started, **outcome.as_json()}
 
     result = asyncio.run(run())
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM starts afresh at exec; getrusage's ru_maxrss would keep the parent's)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 async def consolidation() -> dict:

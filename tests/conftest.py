@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from functions.server import create_app
+from shared.adapters.local_queue import LocalQueue
 from shared.adapters.sqlite import SqliteDocuments
 from shared.auth.scopes import ALL_SCOPES
 from shared.auth.sessions import dev_user_id, mint_dev_session
@@ -18,11 +19,12 @@ from shared.config import Settings
 from shared.ports import Deps
 from shared.services.api_tokens import create_api_token
 from shared.services.members import add_member
+from shared.services.tasks import runner
 from shared.services.workspaces import create_workspace
 from tests.index_coverage import INDEX_FILE, covered, required_index
 
-# Session fixtures that start the GCP emulators on first use.
-pytest_plugins = ("tests.emulators",)
+# Session fixtures that start the GCP emulators on first use, and `backend`: the deps on each backend.
+pytest_plugins = ("tests.emulators", "tests.contract.gcp_backends")
 
 
 
@@ -44,6 +46,14 @@ async def deps(settings: Settings) -> AsyncIterator[Deps]:
     yield built
     await built.chat.aclose()  # its connections belong to this test's event loop
     await built.local_models.stop_all()  # a Local candidate a test ran started a model server
+
+
+@pytest.fixture
+async def worker(deps: Deps) -> AsyncIterator[LocalQueue]:
+    """The in-process queue's workers (the test client runs no lifespan)."""
+    deps.queue.start(runner(deps))
+    yield deps.queue
+    await deps.queue.stop()
 
 
 @pytest.fixture

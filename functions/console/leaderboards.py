@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
 from functions.console import charts
@@ -143,28 +145,32 @@ async def choose(call: Call[None]) -> Response:
     return await _update_then_show(call, lid, data)
 
 
-async def _update_then_show(call: Call[Any], lid: str, data: dict[str, Any]) -> Response:
-    body, errors = validated(LeaderboardUpdate, data)
+async def _submit(call: Call[Any], schema: type[BaseModel], data: dict[str, Any],
+                  change: Callable[[Any], Awaitable[Any]], then: str) -> Response:
+    """Validate the form as the API validates its body and make the change, then go to `then`;
+    refused, the leaderboard page again with the API's messages."""
+    body, errors = validated(schema, data)
     if body is not None:
         try:
-            await leaderboards.update_leaderboard(call.deps, call.workspace_id, lid, body)
-            return redirect(f"/leaderboards/{lid}")
+            await change(body)
+            return redirect(then)
         except DomainError as exc:
             errors = _domain_errors(exc)
     return await detail_page(call, errors, 422)
+
+
+async def _update_then_show(call: Call[Any], lid: str, data: dict[str, Any]) -> Response:
+    return await _submit(call, LeaderboardUpdate, data,
+                         lambda body: leaderboards.update_leaderboard(call.deps, call.workspace_id, lid, body),
+                         f"/leaderboards/{lid}")
 
 
 async def add_candidate(call: Call[None]) -> Response:
     lid, fields = call.path["leaderboard_id"], await form(call)
     data = {"name": fields.get("name", "").strip(), **filled(fields, "platform", "model_url", "model_id", "token")}
-    body, errors = validated(CandidateCreate, data)
-    if body is not None:
-        try:
-            await candidates.add_candidate(call.deps, call.workspace_id, lid, body)
-            return redirect(f"/leaderboards/{lid}#candidates")
-        except DomainError as exc:
-            errors = _domain_errors(exc)
-    return await detail_page(call, errors, 422)
+    return await _submit(call, CandidateCreate, data,
+                         lambda body: candidates.add_candidate(call.deps, call.workspace_id, lid, body),
+                         f"/leaderboards/{lid}#candidates")
 
 
 async def change_candidate(call: Call[None]) -> Response:
@@ -172,14 +178,9 @@ async def change_candidate(call: Call[None]) -> Response:
     data: dict[str, Any] = filled(fields, "name", "model_url", "token")  # an empty token field keeps the token
     if fields.get("remove_token"):
         data["token"] = None
-    body, errors = validated(CandidateUpdate, data)
-    if body is not None:
-        try:
-            await candidates.change_candidate(call.deps, call.workspace_id, lid, cid, body)
-            return redirect(f"/leaderboards/{lid}#candidates")
-        except DomainError as exc:
-            errors = _domain_errors(exc)
-    return await detail_page(call, errors, 422)
+    return await _submit(call, CandidateUpdate, data,
+                         lambda body: candidates.change_candidate(call.deps, call.workspace_id, lid, cid, body),
+                         f"/leaderboards/{lid}#candidates")
 
 
 async def remove_candidate(call: Call[None]) -> Response:

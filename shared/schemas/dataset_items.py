@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.domain.push_rows import MAX_FIELD_CHARS
+from shared.domain.times import as_stored
 from shared.schemas.common import ApiInput, ApiOutput
 
 ORDERS = ("position", "-position", "pushed_at", "-pushed_at", "id", "-id")
@@ -33,13 +33,7 @@ class ItemQuery(ApiInput):
     @field_validator("pushed_after", "pushed_before")
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
-        # pushed_at is written as fixed-width UTC text, so a bound is rewritten that way to compare as text.
-        if value is None:
-            return None
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return None if value is None else as_stored(value)
 
 
 class DatasetItemPublic(ApiOutput):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from shared.domain.times import as_stored
 from shared.schemas.common import ApiInput, ApiOutput, ErrorBody
 
 
@@ -65,13 +65,7 @@ class TraceQuery(ApiInput):
     @field_validator("since", "until")
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
-        # Stored times are fixed-width UTC strings, so bounds are rewritten the same way to compare as text.
-        if value is None:
-            return None
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return None if value is None else as_stored(value)
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=1_000_000)
 

@@ -11,7 +11,6 @@ import uuid
 import pytest
 
 from functions.console_api import ROUTES
-from shared.services.tasks import runner
 from tests.conftest import make_settings
 from tests.http.test_runs_api import _capital_rows, _push_board
 from tests.upstream import running_upstream
@@ -29,13 +28,6 @@ def settings(tmp_path):
 def upstream():
     with running_upstream() as server:
         yield server
-
-
-@pytest.fixture
-async def worker(deps):
-    deps.queue.start(runner(deps))
-    yield deps.queue
-    await deps.queue.stop()
 
 
 async def _add_candidates(console, board, upstream):

@@ -1,4 +1,5 @@
-"""Builds the GCP adapters on the emulators, isolated per test, for the contract suite.
+"""Builds the GCP adapters on the emulators, isolated per test, for the contract suite; and the
+`backend` fixture (a pytest plugin of the root conftest) that runs a test on each backend.
 
 Documents get a collection prefix of their own, blobs a fresh bucket, and the task queue
 a fresh Cloud Tasks queue that is deleted afterwards (so delayed or failing tasks from one
@@ -8,6 +9,7 @@ test never reach another test's worker).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import uuid
@@ -15,14 +17,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import pytest
 from google.cloud import tasks_v2
 
 from shared.adapters.cloud_tasks import CloudTasksQueue, emulator_client
 from shared.adapters.firestore import FirestoreDocuments
 from shared.adapters.gcs import GcsBlobs
-from shared.ports import TaskHandler
+from shared.adapters.local_queue import LocalQueue
+from shared.ports import Deps, TaskHandler
 from tests.emulators import FirestoreEmulator, GcsEmulator, TasksEmulator
 
 
@@ -40,6 +45,16 @@ def gcp_documents(emulator: FirestoreEmulator) -> FirestoreDocuments:
 def gcp_blobs(emulator: GcsEmulator) -> GcsBlobs:
     """GCS blobs in a bucket of their own."""
     return GcsBlobs(emulator.create_bucket(), emulator.project)
+
+
+@pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
+def backend(request, deps: Deps, tmp_path: Path) -> Deps:
+    """The deps on each backend in turn: embedded, then Firestore and GCS on their emulators."""
+    if request.param == "embedded":
+        return deps
+    return dataclasses.replace(deps, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
+                               blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
+                               queue=LocalQueue(tmp_path / "gcp-queue.sqlite3"))
 
 
 def tasks_client(emulator: TasksEmulator) -> tasks_v2.CloudTasksAsyncClient:

@@ -6,31 +6,18 @@ The GCP side serves the same app from the Firestore and GCS emulators.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from functions.server import create_app
-from shared.adapters.local_queue import LocalQueue
 from shared.ports import Deps
 from shared.services import push_datasets
 from shared.services.tasks import runner
 from tests.conftest import Workspaces
-from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.factories import push_leaderboard
-
-
-@pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
-def backend(request, deps: Deps, tmp_path: Path) -> Deps:
-    if request.param == "embedded":
-        return deps
-    return dataclasses.replace(deps, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
-                               blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
-                               queue=LocalQueue(tmp_path / "gcp-queue.sqlite3"))
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import pytest
 from shared.domain.online_eval import matches, sampled
 from shared.domain.trace import Trace
 from shared.services import online_eval, quality, spend
-from shared.services.tasks import runner
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.traces import Traces
 from tests.conftest import make_settings
@@ -28,13 +27,6 @@ def settings(tmp_path):
 def upstream():
     with running_upstream() as server:
         yield server
-
-
-@pytest.fixture
-async def worker(deps):
-    deps.queue.start(runner(deps))
-    yield deps.queue
-    await deps.queue.stop()
 
 
 def _independent_pick(trace_id: str, seed: int, rate: float) -> bool:

@@ -17,7 +17,6 @@ from bench.quality_loop import scenario
 from shared.domain.times import iso
 from shared.domain.trace import Trace
 from shared.services import quality, quality_loop
-from shared.services.tasks import runner
 from shared.stores.traces import Traces
 from tests.conftest import make_settings
 from tests.upstream import running_upstream
@@ -32,13 +31,6 @@ def settings(tmp_path):
 def upstream():
     with running_upstream() as server:
         yield server
-
-
-@pytest.fixture
-async def worker(deps):
-    deps.queue.start(runner(deps))
-    yield deps.queue
-    await deps.queue.stop()
 
 
 async def test_a_quality_drop_reruns_the_leaderboard_once_and_moves_inference_to_the_winner(

@@ -23,14 +23,6 @@ def upstream():
         yield server
 
 
-@pytest.fixture
-async def worker(deps):
-    """The in-process queue's workers (the test client runs no lifespan)."""
-    deps.queue.start(runner(deps))
-    yield deps.queue
-    await deps.queue.stop()
-
-
 CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Japan", "Tokyo"), ("Peru", "Lima"),
             ("Chile", "Santiago"), ("Kenya", "Nairobi"), ("Egypt", "Cairo"), ("Cuba", "Havana"), ("Fiji", "Suva")]
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from shared.adapters.local_queue import LocalQueue
 from shared.adapters.sqlite import SqliteDocuments
 from shared.ports import Deps, Query, Unavailable
 from shared.schemas.candidates import CandidateCreate
@@ -36,7 +34,6 @@ from shared.services.workspaces import create_workspace
 from shared.stores.leaderboards import DeletedLeaderboards, Leaderboards
 from shared.stores.runs import Runs
 from tests.conftest import SteppedClock, make_settings
-from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
 from tests.purging import purge_until_gone
 from tests.upstream import running_upstream
@@ -59,14 +56,11 @@ def upstream():
         yield server
 
 
-@pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
-def backend(request, deps: Deps, tmp_path: Path) -> Deps:
-    deps.clock = SteppedClock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
-    if request.param == "embedded":
-        return deps
-    return dataclasses.replace(deps, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
-                               blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
-                               queue=LocalQueue(tmp_path / "gcp-queue.sqlite3"))
+@pytest.fixture
+def backend(backend: Deps) -> Deps:
+    """Each backend, on a clock the test steps through the purge's settling time."""
+    backend.clock = SteppedClock(datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
+    return backend
 
 
 @dataclasses.dataclass(frozen=True)

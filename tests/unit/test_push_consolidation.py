@@ -11,12 +11,10 @@ import asyncio
 import dataclasses
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.adapters.local_queue import LocalQueue
 from shared.ports import Deps, Query
 from shared.schemas.leaderboards import LeaderboardCreate
 from shared.services import dataset_items, push_datasets, push_quota
@@ -25,17 +23,7 @@ from shared.services.leaderboards import create_leaderboard
 from shared.services.workspaces import create_workspace
 from shared.stores.leaderboards import Leaderboards
 from shared.stores.push_datasets import DatasetEdits, PushBatches
-from tests.contract.gcp_backends import gcp_blobs, gcp_documents
 from tests.faults import Budget, Crash, Crashing
-
-
-@pytest.fixture(params=["embedded", pytest.param("gcp", marks=pytest.mark.emulator)])
-def backend(request, deps: Deps, tmp_path: Path) -> Deps:
-    if request.param == "embedded":
-        return deps
-    return dataclasses.replace(deps, documents=gcp_documents(request.getfixturevalue("firestore_emulator")),
-                               blobs=gcp_blobs(request.getfixturevalue("gcs_emulator")),
-                               queue=LocalQueue(tmp_path / "gcp-queue.sqlite3"))
 
 
 async def _push_board(deps: Deps, **settings: Any) -> dict:
